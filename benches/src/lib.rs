@@ -1,0 +1,2 @@
+//! Shared helpers of fusebox's benchmarks.
+#![forbid(unsafe_code)]

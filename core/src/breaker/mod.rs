@@ -1,0 +1,1 @@
+//! The circuit breaker: per-client counters and a recovery shared by a group of clients.

@@ -1,0 +1,276 @@
+//! The acquire future: check out, wait for a grant, or connect.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use event_listener::{Event, EventListener};
+
+use super::state::{Checkout, Effects, Grant, Idle, KeyId, WaiterId};
+use super::{AcquireError, Inner, Key, Pooled, Wait};
+use crate::Connect;
+use crate::rt::BoxFuture;
+
+type Outcome<K, F> = Result<Pooled<K, F>, AcquireError<<F as Connect<K>>::Error>>;
+type Connecting<'a, K, F> =
+    BoxFuture<'a, Result<<F as Connect<K>>::Conn, <F as Connect<K>>::Error>>;
+
+/// The future of [`Pool::acquire`](super::Pool::acquire).
+///
+/// # Cancel safety
+///
+/// Dropping it at any await point leaks nothing: it leaves the queue, and a connection or slot
+/// it had been handed goes to the next waiter; a connection attempt in flight is abandoned and its
+/// slot freed.
+#[must_use = "futures do nothing unless polled"]
+pub struct Acquire<'a, K: Key, F: Connect<K>> {
+    inner: &'a Arc<Inner<K, F>>,
+    key: &'a K,
+    wait: Wait,
+    step: Step<'a, K, F>,
+}
+
+enum Step<'a, K: Key, F: Connect<K>> {
+    Start,
+    Waiting {
+        ticket: WaiterTicket<'a, K, F>,
+        event: Arc<Event>,
+        listener: EventListener,
+        started: Instant,
+        deadline: Option<BoxFuture<'static, ()>>,
+    },
+    Connecting {
+        slot: SlotTicket<'a, K, F>,
+        connect: Connecting<'a, K, F>,
+        deadline: BoxFuture<'static, ()>,
+    },
+    Done,
+}
+
+impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
+    pub(super) fn new(inner: &'a Arc<Inner<K, F>>, key: &'a K, wait: Wait) -> Self {
+        Acquire {
+            inner,
+            key,
+            wait,
+            step: Step::Start,
+        }
+    }
+
+    /// Applies the checkout transition and moves to the step it calls for.
+    fn start(&mut self) -> Option<Outcome<K, F>> {
+        let inner = self.inner;
+        let now = inner.clock.now();
+        let may_wait = self.wait.limit() != Some(Duration::ZERO);
+        let mut fx = Effects::new();
+        let mut state = inner.lock();
+        let outcome = match state.checkout(self.key, now, may_wait, &mut fx) {
+            Checkout::Reuse(k, idle) => Some(Ok(Pooled::new(inner.clone(), k, idle))),
+            Checkout::Connect(k) => {
+                drop(state);
+                self.step = self.connecting(k);
+                None
+            }
+            Checkout::Wait(k) => {
+                let event = Arc::new(Event::new());
+                let listener = event.listen();
+                let id = state.enqueue(k, event.clone());
+                drop(state);
+                let deadline = self.wait.limit().map(|d| inner.clock.sleep_until(now + d));
+                self.step = Step::Waiting {
+                    ticket: WaiterTicket {
+                        inner,
+                        id: Some(id),
+                    },
+                    event,
+                    listener,
+                    started: now,
+                    deadline,
+                };
+                None
+            }
+            Checkout::Full => Some(Err(AcquireError::Timeout {
+                waited: Duration::ZERO,
+            })),
+            Checkout::Closed => Some(Err(AcquireError::Closed)),
+        };
+        inner.apply(fx);
+        outcome
+    }
+
+    fn connecting(&self, k: KeyId) -> Step<'a, K, F> {
+        let inner = self.inner;
+        Step::Connecting {
+            slot: SlotTicket {
+                inner,
+                key: Some(k),
+            },
+            connect: Box::pin(inner.factory.connect(self.key)),
+            deadline: inner
+                .clock
+                .sleep_until(inner.clock.now() + inner.connect_timeout),
+        }
+    }
+
+    /// Acts on what a waiter was handed.
+    fn granted(&mut self, grant: Grant<F::Conn>, k: KeyId) -> Option<Outcome<K, F>> {
+        match grant {
+            Grant::Conn(idle) => Some(Ok(Pooled::new(self.inner.clone(), k, idle))),
+            Grant::Slot => {
+                self.step = self.connecting(k);
+                None
+            }
+            Grant::Closed => Some(Err(AcquireError::Closed)),
+        }
+    }
+}
+
+impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
+    type Output = Outcome<K, F>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<K, F>> {
+        let this = &mut *self;
+        loop {
+            let outcome = match &mut this.step {
+                Step::Start => this.start(),
+                Step::Waiting {
+                    ticket,
+                    event,
+                    listener,
+                    started,
+                    deadline,
+                } => {
+                    if Pin::new(&mut *listener).poll(cx).is_ready() {
+                        match ticket.take_grant() {
+                            Some((grant, k)) => this.granted(grant, k),
+                            None => {
+                                // Not granted after all: listen again, then look once more.
+                                *listener = event.listen();
+                                continue;
+                            }
+                        }
+                    } else if let Some(sleep) = deadline
+                        && sleep.as_mut().poll(cx).is_ready()
+                    {
+                        let waited = this.inner.clock.now().saturating_duration_since(*started);
+                        match ticket.give_up() {
+                            Some((grant, k)) => this.granted(grant, k),
+                            None => Some(Err(AcquireError::Timeout { waited })),
+                        }
+                    } else {
+                        return Poll::Pending;
+                    }
+                }
+                Step::Connecting {
+                    slot,
+                    connect,
+                    deadline,
+                } => match connect.as_mut().poll(cx) {
+                    Poll::Ready(Ok(conn)) => {
+                        let k = slot.connected();
+                        let idle = Idle::new(conn, this.inner.clock.now());
+                        Some(Ok(Pooled::new(this.inner.clone(), k, idle)))
+                    }
+                    Poll::Ready(Err(e)) => {
+                        slot.failed();
+                        Some(Err(AcquireError::Connect(e)))
+                    }
+                    Poll::Pending => match deadline.as_mut().poll(cx) {
+                        Poll::Ready(()) => {
+                            slot.failed();
+                            Some(Err(AcquireError::ConnectTimeout(
+                                this.inner.connect_timeout,
+                            )))
+                        }
+                        Poll::Pending => return Poll::Pending,
+                    },
+                },
+                Step::Done => panic!("`Acquire` polled after it completed"),
+            };
+            if let Some(outcome) = outcome {
+                this.step = Step::Done;
+                return Poll::Ready(outcome);
+            }
+        }
+    }
+}
+
+impl<K: Key, F: Connect<K>> fmt::Debug for Acquire<'_, K, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let step = match self.step {
+            Step::Start => "start",
+            Step::Waiting { .. } => "waiting",
+            Step::Connecting { .. } => "connecting",
+            Step::Done => "done",
+        };
+        f.debug_struct("Acquire")
+            .field("wait", &self.wait)
+            .field("step", &step)
+            .finish()
+    }
+}
+
+/// A place in a key's queue; leaving it (by drop) gives back whatever it was handed.
+struct WaiterTicket<'a, K: Key, F: Connect<K>> {
+    inner: &'a Inner<K, F>,
+    id: Option<WaiterId>,
+}
+
+impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
+    fn take_grant(&mut self) -> Option<(Grant<F::Conn>, KeyId)> {
+        let id = self.id?;
+        let taken = self.inner.lock().take_grant(id)?;
+        self.id = None;
+        Some(taken)
+    }
+
+    fn give_up(&mut self) -> Option<(Grant<F::Conn>, KeyId)> {
+        let id = self.id.take()?;
+        self.inner.lock().give_up(id)
+    }
+}
+
+impl<K: Key, F: Connect<K>> Drop for WaiterTicket<'_, K, F> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let mut fx = Effects::new();
+            self.inner.lock().cancel(id, &mut fx);
+            self.inner.apply(fx);
+        }
+    }
+}
+
+/// A reserved slot being connected; dropped unfinished, it frees the slot for the next waiter.
+struct SlotTicket<'a, K: Key, F: Connect<K>> {
+    inner: &'a Inner<K, F>,
+    key: Option<KeyId>,
+}
+
+impl<K: Key, F: Connect<K>> SlotTicket<'_, K, F> {
+    fn connected(&mut self) -> KeyId {
+        let k = self.key.take().expect("a slot is settled once");
+        self.inner.lock().connected(k);
+        k
+    }
+
+    fn failed(&mut self) {
+        if let Some(k) = self.key.take() {
+            let mut fx = Effects::new();
+            self.inner.lock().connect_failed(k, &mut fx);
+            self.inner.apply(fx);
+        }
+    }
+}
+
+impl<K: Key, F: Connect<K>> Drop for SlotTicket<'_, K, F> {
+    fn drop(&mut self) {
+        if let Some(k) = self.key.take() {
+            let mut fx = Effects::new();
+            self.inner.lock().connect_abandoned(k, &mut fx);
+            self.inner.apply(fx);
+        }
+    }
+}

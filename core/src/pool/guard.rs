@@ -1,0 +1,90 @@
+//! The guard of an acquired connection: returns it to the pool when dropped.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use super::state::{Effects, Idle, KeyId};
+use super::{Inner, Key};
+use crate::Connect;
+
+/// A connection acquired from a [`Pool`](super::Pool).
+///
+/// Derefs to the connection. Dropping it returns the connection to its key's sub-pool, stamped
+/// with the time of its last use (or hands it straight to the longest waiter); call
+/// [`discard`](Pooled::discard) instead when it must not be reused.
+#[must_use = "dropping the guard returns the connection at once"]
+pub struct Pooled<K: Key, F: Connect<K>> {
+    inner: Arc<Inner<K, F>>,
+    key: KeyId,
+    /// `None` only while being discarded or dropped.
+    idle: Option<Idle<F::Conn>>,
+}
+
+impl<K: Key, F: Connect<K>> Pooled<K, F> {
+    pub(super) fn new(inner: Arc<Inner<K, F>>, key: KeyId, idle: Idle<F::Conn>) -> Self {
+        Pooled {
+            inner,
+            key,
+            idle: Some(idle),
+        }
+    }
+
+    /// Drops the connection instead of returning it, for one whose state cannot be trusted (an IO
+    /// error, a half-read response). Its slot goes to the next waiter; the connection is closed on
+    /// the pool's spawner.
+    pub fn discard(mut self) {
+        if let Some(idle) = self.idle.take() {
+            let mut fx = Effects::new();
+            self.inner.lock().discard(self.key, &mut fx);
+            fx.close.push(idle.conn);
+            self.inner.apply(fx);
+        }
+    }
+
+    fn idle(&self) -> &Idle<F::Conn> {
+        self.idle
+            .as_ref()
+            .expect("a live guard holds its connection")
+    }
+}
+
+impl<K: Key, F: Connect<K>> Deref for Pooled<K, F> {
+    type Target = F::Conn;
+
+    fn deref(&self) -> &F::Conn {
+        &self.idle().conn
+    }
+}
+
+impl<K: Key, F: Connect<K>> DerefMut for Pooled<K, F> {
+    fn deref_mut(&mut self) -> &mut F::Conn {
+        &mut self
+            .idle
+            .as_mut()
+            .expect("a live guard holds its connection")
+            .conn
+    }
+}
+
+impl<K: Key, F: Connect<K>> Drop for Pooled<K, F> {
+    fn drop(&mut self) {
+        if let Some(mut idle) = self.idle.take() {
+            let now = self.inner.clock.now();
+            idle.last_used = now;
+            let mut fx = Effects::new();
+            self.inner.lock().checkin(self.key, idle, now, &mut fx);
+            self.inner.apply(fx);
+        }
+    }
+}
+
+impl<K: Key, F: Connect<K>> fmt::Debug for Pooled<K, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let idle = self.idle();
+        f.debug_struct("Pooled")
+            .field("created", &idle.created)
+            .field("last_used", &idle.last_used)
+            .finish_non_exhaustive()
+    }
+}

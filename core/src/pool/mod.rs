@@ -1,0 +1,204 @@
+//! A keyed connection pool: a sub-pool per destination, FIFO-fair waiting, idle expiry.
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use fusebox_core::rt::{BoxFuture, ManualClock, Spawner};
+//! use fusebox_core::{Connect, Connection, Pool, Wait};
+//!
+//! struct Conn;
+//! impl Connection for Conn {}
+//!
+//! struct Factory;
+//! impl Connect<String> for Factory {
+//!     type Conn = Conn;
+//!     type Error = Infallible;
+//!     async fn connect(&self, _key: &String) -> Result<Conn, Infallible> {
+//!         Ok(Conn)
+//!     }
+//! }
+//!
+//! // A spawner that drops background tasks: enough for an example without a runtime.
+//! struct NoTasks;
+//! impl Spawner for NoTasks {
+//!     fn spawn(&self, _task: BoxFuture<'static, ()>) {}
+//! }
+//!
+//! let pool = Pool::builder(Factory)
+//!     .max_per_key(2)
+//!     .idle_timeout(Duration::from_secs(30))
+//!     .clock(Arc::new(ManualClock::new()))
+//!     .spawner(Arc::new(NoTasks))
+//!     .build()
+//!     .unwrap();
+//! let key = "db-1".to_string();
+//! futures_lite::future::block_on(async {
+//!     let first = pool.acquire(&key, Wait::Forever).await.unwrap();
+//!     drop(first); // back to the pool
+//!     let again = pool.acquire(&key, Wait::None).await.unwrap();
+//!     assert_eq!(pool.stats().total.reused, 1);
+//!     # drop(again);
+//! });
+//! ```
+
+mod builder;
+mod checkout;
+mod error;
+mod guard;
+mod reaper;
+mod state;
+mod stats;
+mod wait;
+
+pub use builder::Builder;
+pub use checkout::Acquire;
+pub use error::{AcquireError, BuildError};
+pub use guard::Pooled;
+pub use stats::{Counts, Stats};
+pub use wait::{Wait, WaitError};
+
+use std::fmt;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use event_listener::Event;
+
+use crate::Connect;
+use crate::rt::{Clock, Spawner};
+use state::{Effects, State};
+
+/// What a destination key must be: hashable, comparable and shareable across tasks.
+pub trait Key: Eq + Hash + Clone + Send + Sync + 'static {}
+
+impl<T: Eq + Hash + Clone + Send + Sync + 'static> Key for T {}
+
+/// A pool of connections per destination key `K`, made by the factory `F`.
+///
+/// A cheap handle: clones share one pool. The pool lives until the last handle and the last
+/// [`Pooled`] guard are dropped; its reaper task ends then, and idle connections are closed.
+pub struct Pool<K: Key, F: Connect<K>> {
+    inner: Arc<Inner<K, F>>,
+}
+
+pub(crate) struct Inner<K: Key, F: Connect<K>> {
+    factory: F,
+    clock: Arc<dyn Clock>,
+    spawner: Arc<dyn Spawner>,
+    connect_timeout: Duration,
+    state: Mutex<State<K, F::Conn>>,
+    /// Notified when the pool closes or is dropped, to end the reaper at once.
+    shutdown: Event,
+}
+
+impl<K: Key, F: Connect<K>> Pool<K, F> {
+    /// Starts configuring a pool around `factory`.
+    pub fn builder(factory: F) -> Builder<K, F> {
+        Builder::new(factory)
+    }
+
+    /// Acquires a connection to `key`, waiting as `wait` allows.
+    ///
+    /// Takes the most recently used idle connection that is neither expired nor unusable (closing
+    /// those that are); else, under the key's limit, connects through the factory; else waits
+    /// its turn: waiters are served first come, first served.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError::Timeout`] when the wait runs out, [`AcquireError::Closed`] once the pool is
+    /// closed, [`AcquireError::Connect`] or [`AcquireError::ConnectTimeout`] when connecting fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future at any point leaks nothing: a place in line is given up, and a
+    /// connection or slot handed to it goes to the next waiter.
+    pub fn acquire<'a>(&'a self, key: &'a K, wait: Wait) -> Acquire<'a, K, F> {
+        Acquire::new(&self.inner, key, wait)
+    }
+
+    /// Closes the pool: new acquires fail, waiters fail with [`AcquireError::Closed`], idle
+    /// connections are closed now and busy ones when they are returned.
+    pub fn close(&self) {
+        let mut fx = Effects::new();
+        self.inner.lock().close(&mut fx);
+        self.inner.apply(fx);
+        self.inner.shutdown.notify(usize::MAX);
+    }
+
+    /// Whether [`close`](Pool::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.lock().is_closed()
+    }
+
+    /// Counts of the whole pool and of each key it holds.
+    pub fn stats(&self) -> Stats<K> {
+        self.inner.lock().stats()
+    }
+
+    /// Counts of one key, or `None` if the pool does not hold it (never used, or removed by the
+    /// reaper).
+    pub fn stats_for(&self, key: &K) -> Option<Counts> {
+        self.inner.lock().stats_for(key)
+    }
+
+    /// The factory the pool connects with.
+    pub fn factory(&self) -> &F {
+        &self.inner.factory
+    }
+}
+
+impl<K: Key, F: Connect<K>> Clone for Pool<K, F> {
+    fn clone(&self) -> Self {
+        Pool {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<K: Key, F: Connect<K>> fmt::Debug for Pool<K, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total = self.inner.lock().stats().total;
+        f.debug_struct("Pool").field("total", &total).finish()
+    }
+}
+
+impl<K: Key, F: Connect<K>> Inner<K, F> {
+    fn lock(&self) -> MutexGuard<'_, State<K, F::Conn>> {
+        // The state is updated by plain code that does not panic midway; a poisoned lock still
+        // holds consistent counts.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Acts on what a transition asked for, with the lock released.
+    fn apply(&self, mut fx: Effects<F::Conn>) {
+        for event in fx.wakes() {
+            event.notify(1);
+        }
+        if !fx.close.is_empty() {
+            let conns = std::mem::take(&mut fx.close);
+            self.spawner.spawn(Box::pin(close_all(conns)));
+        }
+    }
+}
+
+impl<K: Key, F: Connect<K>> Drop for Inner<K, F> {
+    fn drop(&mut self) {
+        self.shutdown.notify(usize::MAX);
+        let mut fx = Effects::new();
+        self.state
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .close(&mut fx);
+        self.apply(fx);
+    }
+}
+
+async fn close_all<C: crate::Connection>(conns: Vec<C>) {
+    for conn in conns {
+        conn.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests;

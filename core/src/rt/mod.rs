@@ -1,0 +1,70 @@
+//! What a runtime must provide: a clock, a spawner and a TCP dialer.
+//!
+//! The core never names an async runtime. Everything runtime-specific reaches it through these
+//! three traits, held as `Arc<dyn _>`; `fusebox-tokio` and `fusebox-smol` implement them.
+
+#[cfg(feature = "test-util")]
+mod manual;
+
+#[cfg(feature = "test-util")]
+pub use manual::ManualClock;
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::time::Instant;
+
+use futures_lite::io::{AsyncRead, AsyncWrite};
+
+/// A boxed, `Send` future, as the runtime traits return them.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A source of time and of timers.
+///
+/// All time in fusebox is read through a `Clock`, so that tests can swap in a
+/// [`ManualClock`](crate::rt::ManualClock) (feature `test-util`) and move time by hand.
+pub trait Clock: Send + Sync + 'static {
+    /// The current instant.
+    fn now(&self) -> Instant;
+
+    /// A future that completes once [`now`](Clock::now) has reached `deadline`.
+    ///
+    /// A deadline in the past completes at the first poll. Sleeping is never on a fast path, so the
+    /// future is boxed.
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()>;
+}
+
+/// Runs detached background tasks: the pool's reaper, the breaker's recovery probe, HTTP
+/// connection drivers.
+pub trait Spawner: Send + Sync + 'static {
+    /// Spawns `task` to run to completion in the background. Its output is discarded.
+    fn spawn(&self, task: BoxFuture<'static, ()>);
+}
+
+/// A byte stream as the runtime-neutral IO traits see it: a TCP stream, or TLS over one.
+pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+/// A boxed [`Io`] stream, as [`Dial::dial`] returns it.
+pub type BoxIo = Box<dyn Io>;
+
+/// Resolves a host name and opens a TCP stream to it.
+pub trait Dial: Send + Sync + 'static {
+    /// Resolves `host` (a name or an IP literal), connects to `port` on the first address that
+    /// accepts, and returns the stream with `TCP_NODELAY` set.
+    ///
+    /// # Errors
+    ///
+    /// The IO error of resolution, or of the last address tried.
+    fn dial(&self, host: &str, port: u16) -> BoxFuture<'static, io::Result<BoxIo>>;
+}
+
+/// A runtime bundle: [`Clock`], [`Spawner`] and [`Dial`] in one cheaply cloned value.
+///
+/// Adapters implement the three traits on one type (`TokioRuntime`, `SmolRuntime`); this trait is
+/// implemented for any such type, so that a builder can take "a runtime" in one call.
+pub trait Runtime: Clock + Spawner + Dial + Clone + fmt::Debug {}
+
+impl<T: Clock + Spawner + Dial + Clone + fmt::Debug> Runtime for T {}
