@@ -102,7 +102,7 @@ pub(crate) fn trip_word(generation: u64) -> u64 {
     generation + 1
 }
 
-/// `trip` tells whether the failure that brought the count to `failures` trips the client.
+/// Whether the failure that brought the consecutive count to `failures` trips the client.
 pub(crate) fn trips(failures: u32, threshold: u32) -> bool {
     failures >= threshold
 }

@@ -530,6 +530,12 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         fx.wake(waiter.event.clone());
     }
 
+    /// Whether a waiter has been handed its grant and not yet taken it. For tests.
+    #[cfg(test)]
+    pub(crate) fn is_granted(&self, w: WaiterId) -> bool {
+        self.waiters[w].grant.is_some()
+    }
+
     /// Panics if the counts disagree with each other or with the limits. For tests.
     #[cfg(test)]
     pub(crate) fn check_invariants(&self) {
