@@ -39,7 +39,10 @@ mod tests {
     fn never_overflows() {
         let max = Duration::from_secs(3600);
         assert_eq!(delay(S, max, 0.0, u32::MAX, 0.0), max);
-        assert_eq!(delay(Duration::MAX, Duration::MAX, 0.0, 40, 0.0), Duration::MAX);
+        assert_eq!(
+            delay(Duration::MAX, Duration::MAX, 0.0, 40, 0.0),
+            Duration::MAX
+        );
     }
 
     #[test]

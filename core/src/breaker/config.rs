@@ -187,7 +187,10 @@ mod tests {
 
     #[test]
     fn default_is_valid() {
-        assert_eq!(BreakerConfig::builder().build(), Ok(BreakerConfig::default()));
+        assert_eq!(
+            BreakerConfig::builder().build(),
+            Ok(BreakerConfig::default())
+        );
     }
 
     #[test]

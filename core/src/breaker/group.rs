@@ -298,7 +298,10 @@ mod tests {
         assert!(a.is_closed());
         assert!(b.record_failure(now, TripReason::Timeout).is_some());
         assert_eq!(group.recovery_tasks_started(), 1, "the flag was still set");
-        assert!(group.shared.release_and_reclaim(), "the finishing task must go on");
+        assert!(
+            group.shared.release_and_reclaim(),
+            "the finishing task must go on"
+        );
         assert!(group.is_recovering());
         assert!(!b.is_closed());
 

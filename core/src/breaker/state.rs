@@ -235,8 +235,14 @@ mod tests {
         let c = config(3, 0);
         let t = Instant::now();
         let mut r = Rounds::default();
-        assert_eq!(r.probed(t, true, &c, 0.0), Next::ProbeAt(t + Duration::from_secs(1)));
-        assert_eq!(r.probed(t, true, &c, 0.0), Next::ProbeAt(t + Duration::from_secs(1)));
+        assert_eq!(
+            r.probed(t, true, &c, 0.0),
+            Next::ProbeAt(t + Duration::from_secs(1))
+        );
+        assert_eq!(
+            r.probed(t, true, &c, 0.0),
+            Next::ProbeAt(t + Duration::from_secs(1))
+        );
         assert_eq!(r.probed(t, true, &c, 0.0), Next::Recovered);
     }
 
@@ -247,7 +253,10 @@ mod tests {
         let mut r = Rounds::default();
         r.probed(t, true, &c, 0.0);
         assert_eq!(r.good, 1);
-        assert_eq!(r.probed(t, false, &c, 0.0), Next::ProbeAt(t + Duration::from_secs(2)));
+        assert_eq!(
+            r.probed(t, false, &c, 0.0),
+            Next::ProbeAt(t + Duration::from_secs(2))
+        );
         assert_eq!(r.good, 0);
         assert!(matches!(r.probed(t, true, &c, 0.0), Next::ProbeAt(_)));
         assert_eq!(r.probed(t, true, &c, 0.0), Next::Recovered);
@@ -260,14 +269,23 @@ mod tests {
         let mut r = Rounds::default();
         assert_eq!(r.probed(t, false, &c, 0.0), Next::Retry);
         assert_eq!(r.probed(t, false, &c, 0.0), Next::Retry);
-        assert_eq!(r.probed(t, false, &c, 0.0), Next::ProbeAt(t + Duration::from_secs(2)));
+        assert_eq!(
+            r.probed(t, false, &c, 0.0),
+            Next::ProbeAt(t + Duration::from_secs(2))
+        );
         assert_eq!(r.probed(t, false, &c, 0.0), Next::Retry);
         assert_eq!(r.probed(t, false, &c, 0.0), Next::Retry);
-        assert_eq!(r.probed(t, false, &c, 0.0), Next::ProbeAt(t + Duration::from_secs(4)));
+        assert_eq!(
+            r.probed(t, false, &c, 0.0),
+            Next::ProbeAt(t + Duration::from_secs(4))
+        );
         // capped at max_backoff (4 s)
         r.probed(t, false, &c, 0.0);
         r.probed(t, false, &c, 0.0);
-        assert_eq!(r.probed(t, false, &c, 0.0), Next::ProbeAt(t + Duration::from_secs(4)));
+        assert_eq!(
+            r.probed(t, false, &c, 0.0),
+            Next::ProbeAt(t + Duration::from_secs(4))
+        );
         // a good retry makes the round good and ends the failed streak
         assert_eq!(r.probed(t, false, &c, 0.0), Next::Retry);
         assert_eq!(r.probed(t, true, &c, 0.0), Next::Recovered);

@@ -96,7 +96,10 @@ fn waiters_are_served_first_come_first_served() {
     let (k, c) = open(&mut st, 1, 7, now);
     let ws: Vec<_> = (0..3).map(|_| wait(&mut st, 1, now)).collect();
     st.checkin(k, c, now, &mut fx());
-    assert!(st.take_grant(ws[1]).is_none(), "second waiter must not be served first");
+    assert!(
+        st.take_grant(ws[1]).is_none(),
+        "second waiter must not be served first"
+    );
     assert!(st.take_grant(ws[2]).is_none());
     let id = granted_conn(&mut st, ws[0]);
     st.checkin(k, Idle::new(conn(id), now), now, &mut fx());
@@ -113,7 +116,10 @@ fn a_newcomer_does_not_overtake_a_waiter() {
     let w = wait(&mut st, 1, now);
     st.checkin(k, c, now, &mut fx());
     // The connection went to the waiter, not to the idle list a newcomer could take from.
-    assert!(matches!(st.checkout(&1, now, false, &mut fx()), Checkout::Full));
+    assert!(matches!(
+        st.checkout(&1, now, false, &mut fx()),
+        Checkout::Full
+    ));
     assert_eq!(granted_conn(&mut st, w), 1);
 }
 
@@ -127,7 +133,11 @@ fn two_releases_grant_two_waiters() {
     let mut effects = fx();
     st.checkin(k, a, now, &mut effects);
     st.checkin(k, b, now, &mut effects);
-    assert_eq!(effects.wakes().count(), 2, "each release wakes its own waiter");
+    assert_eq!(
+        effects.wakes().count(),
+        2,
+        "each release wakes its own waiter"
+    );
     assert_eq!(granted_conn(&mut st, w1), 1);
     assert_eq!(granted_conn(&mut st, w2), 2);
     st.check_invariants();
@@ -253,7 +263,10 @@ fn close_fails_waiters_and_closes_idle_now_and_busy_on_return() {
     assert_eq!(effects.close.iter().map(|c| c.id).collect::<Vec<_>>(), [1]);
     assert_eq!(effects.wakes().count(), 1);
     assert!(matches!(st.take_grant(w), Some((Grant::Closed, _))));
-    assert!(matches!(st.checkout(&1, now, true, &mut fx()), Checkout::Closed));
+    assert!(matches!(
+        st.checkout(&1, now, true, &mut fx()),
+        Checkout::Closed
+    ));
     let mut effects = fx();
     st.checkin(k2, b, now, &mut effects);
     st.checkin(k2, c, now, &mut effects);
@@ -306,8 +319,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
     let mut connecting: Vec<usize> = Vec::new();
     let mut waiters: Vec<(u8, WaiterId, u64)> = Vec::new();
     let (mut next_conn, mut arrival) = (0u32, 0u64);
-    let on_grant = |grant: Grant<Conn>, k, busy: &mut Vec<_>, connecting: &mut Vec<_>| match grant
-    {
+    let on_grant = |grant: Grant<Conn>, k, busy: &mut Vec<_>, connecting: &mut Vec<_>| match grant {
         Grant::Conn(idle) => busy.push((k, idle)),
         Grant::Slot => connecting.push(k),
         Grant::Closed => unreachable!("never closed here"),
@@ -364,10 +376,10 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
                 }
             }
             Op::GiveUp(i) => {
-                if let Some((_, w, _)) = pick(&mut waiters, i) {
-                    if let Some((grant, k)) = st.give_up(w) {
-                        on_grant(grant, k, &mut busy, &mut connecting);
-                    }
+                if let Some((_, w, _)) = pick(&mut waiters, i)
+                    && let Some((grant, k)) = st.give_up(w)
+                {
+                    on_grant(grant, k, &mut busy, &mut connecting);
                 }
             }
             Op::Advance(ms) => now += Duration::from_millis(ms),

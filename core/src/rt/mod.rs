@@ -23,7 +23,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A source of time and of timers.
 ///
 /// All time in fusebox is read through a `Clock`, so that tests can swap in a
-/// [`ManualClock`](crate::rt::ManualClock) (feature `test-util`) and move time by hand.
+/// `ManualClock` (feature `test-util`) and move time by hand.
 pub trait Clock: Send + Sync + 'static {
     /// The current instant.
     fn now(&self) -> Instant;
