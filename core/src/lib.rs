@@ -21,6 +21,6 @@ mod conn;
 pub mod pool;
 pub mod rt;
 
-pub use conn::{Connect, Connection};
 pub use breaker::{Breaker, BreakerConfig, OpenError, Probe, RecoveryGroup, TripReason};
+pub use conn::{Connect, Connection};
 pub use pool::{AcquireError, BuildError, Builder, Counts, Pool, Pooled, Stats, Wait, WaitError};

@@ -1,0 +1,349 @@
+//! [`Client`]: HTTP/1.1 requests over pooled keep-alive connections.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use fusebox_core::breaker::{BreakerConfig, RecoveryGroup};
+use fusebox_core::rt::{Clock, Spawner};
+use fusebox_core::{Counts, Pool, Pooled, Stats, Wait};
+use futures_lite::future;
+use http::header::HOST;
+use http::uri::PathAndQuery;
+use http::{Request, Response, Uri, Version};
+use http_body_util::Full;
+use hyper::body::Incoming;
+
+use crate::body;
+use crate::builder::Builder;
+use crate::conn::{HttpConnection, ReqBody, SendError};
+use crate::{Connector, Error, Origin};
+
+/// An HTTP/1.1 client that keeps connections alive in a [`Pool`] keyed by [`Origin`].
+///
+/// Cheap to clone: clones share the pool. Every request is bounded: connecting by the connect
+/// timeout, the whole request (waiting for a connection, sending, reading the body) by the
+/// request timeout, and the response body by `max_body_size`. Responses come back with their
+/// body read whole, as [`Bytes`].
+///
+/// Connections are reused per origin (scheme + host + port). One that fails or times out during
+/// a request is discarded, never pooled again. A request that meets a pooled connection the
+/// server has just closed, before any of it was written, is sent again on another connection,
+/// so that race never reaches the caller.
+///
+/// ```no_run
+/// use fusebox_http::Client;
+/// use fusebox_tokio::TokioRuntime;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), fusebox_http::Error> {
+/// let client = Client::builder().runtime(TokioRuntime::new()).build()?;
+/// let response = client.get("http://127.0.0.1:8080/health").await?;
+/// println!("{} {:?}", response.status(), response.body());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) pool: Pool<Origin, Connector>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) spawner: Arc<dyn Spawner>,
+    pub(crate) request_timeout: Duration,
+    pub(crate) max_body_size: usize,
+    /// How many connections to one host a request may try: each retry discards one.
+    pub(crate) max_attempts: usize,
+}
+
+impl Client {
+    /// Starts configuring a client. A runtime is required; see [`Builder`] for the defaults.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    pub(crate) fn from_inner(inner: Inner) -> Client {
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Sends `req` and reads the whole response.
+    ///
+    /// The URI must be absolute (`http://host[:port]/path`); the request goes out in origin form
+    /// (`/path`) with a `Host` header added unless it has one. The body can be anything that
+    /// turns into [`Bytes`]: `Bytes`, `Vec<u8>`, `String`, `&'static str`.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`]: [`is_invalid_uri`](Error::is_invalid_uri) for a relative or non-`http` URI,
+    /// [`is_connect`](Error::is_connect) when no connection could be made,
+    /// [`is_timeout`](Error::is_timeout) when the connect or request timeout ran out,
+    /// [`is_body_too_large`](Error::is_body_too_large) for a body over `max_body_size`,
+    /// [`is_request`](Error::is_request) or [`is_body`](Error::is_body) when the connection
+    /// failed midway. An HTTP error status is not an error: check
+    /// [`status`](Response::status).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future abandons the request; a connection it was using is discarded, not
+    /// returned to the pool.
+    pub async fn send<B: Into<Bytes>>(&self, req: Request<B>) -> Result<Response<Bytes>, Error> {
+        let (origin, req) = prepare(req)?;
+        let limit = self.inner.request_timeout;
+        let clock = &self.inner.clock;
+        let deadline = clock.sleep_until(clock.now() + limit);
+        let timeout = async {
+            deadline.await;
+            Err(Error::timeout(limit))
+        };
+        future::or(self.exchange(&origin, req), timeout)
+            .await
+            .map_err(|e| e.with_origin(&origin))
+    }
+
+    /// Sends a `GET` of `uri` with no body and reads the whole response.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Client::send); a `uri` that does not parse is
+    /// [`is_invalid_uri`](Error::is_invalid_uri).
+    pub async fn get<U>(&self, uri: U) -> Result<Response<Bytes>, Error>
+    where
+        U: TryInto<Uri>,
+        U::Error: Into<http::Error>,
+    {
+        let req = Request::get(uri)
+            .body(Bytes::new())
+            .map_err(Error::unparsed_uri)?;
+        self.send(req).await
+    }
+
+    /// Counts of the connection pool: in total (`created` = connections opened, `reused` =
+    /// requests served by an existing connection) and per origin.
+    pub fn pool_stats(&self) -> Stats<Origin> {
+        self.inner.pool.stats()
+    }
+
+    /// Counts of the connections to one origin, or `None` if the pool holds none.
+    pub fn pool_stats_for(&self, origin: &Origin) -> Option<Counts> {
+        self.inner.pool.stats_for(origin)
+    }
+
+    /// Closes the client's pool, for this client and its clones: idle connections close now,
+    /// busy ones when their request ends, and new requests fail with
+    /// [`is_closed`](Error::is_closed).
+    pub fn close(&self) {
+        self.inner.pool.close();
+    }
+
+    /// A new [`RecoveryGroup`] on this client's clock and spawner, to share between the
+    /// [`FuseClient`](crate::FuseClient)s of one service.
+    pub fn recovery_group(&self, config: BreakerConfig) -> RecoveryGroup {
+        RecoveryGroup::new(config, self.inner.clock.clone(), self.inner.spawner.clone())
+    }
+
+    /// The clock the client reads time from.
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// One request, without the request timeout: acquire, send, retry if the connection turned
+    /// out stale, read the response.
+    async fn exchange(
+        &self,
+        origin: &Origin,
+        mut req: Request<ReqBody>,
+    ) -> Result<Response<Bytes>, Error> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let pooled = self
+                .inner
+                .pool
+                .acquire(origin, Wait::Forever)
+                .await
+                .map_err(Error::acquire)?;
+            let mut conn = InFlight::new(pooled);
+            let reused = conn.requests_sent() > 0;
+            match conn.send(req).await {
+                Ok(response) => return self.read(conn, response).await,
+                Err(SendError::NotSent(unsent, e))
+                    if reused && attempts < self.inner.max_attempts =>
+                {
+                    // The server closed this idle connection before we wrote anything: nothing
+                    // reached it, so sending again elsewhere is safe for any method.
+                    tracing::debug!(%origin, error = %e, "pooled connection was closed; retrying");
+                    req = *unsent;
+                }
+                Err(SendError::NotSent(_, e) | SendError::Failed(e)) => {
+                    return Err(if e.is_user() {
+                        Error::invalid_request(e)
+                    } else {
+                        Error::request(e)
+                    });
+                }
+            }
+            // `conn` is dropped here, which discards it.
+        }
+    }
+
+    /// Reads the body whole, then returns the connection to the pool.
+    async fn read(
+        &self,
+        mut conn: InFlight,
+        response: Response<Incoming>,
+    ) -> Result<Response<Bytes>, Error> {
+        let (parts, incoming) = response.into_parts();
+        let body = body::collect(incoming, self.inner.max_body_size).await?;
+        conn.learn_keep_alive(&parts.headers);
+        conn.finish();
+        Ok(Response::from_parts(parts, body))
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("request_timeout", &self.inner.request_timeout)
+            .field("max_body_size", &self.inner.max_body_size)
+            .field("pool", &self.inner.pool)
+            .finish()
+    }
+}
+
+/// Checks the request and puts it in the form hyper sends: origin-form URI, `Host` header.
+fn prepare<B: Into<Bytes>>(req: Request<B>) -> Result<(Origin, Request<ReqBody>), Error> {
+    let (mut parts, body) = req.into_parts();
+    let origin = Origin::from_uri(&parts.uri).map_err(Error::invalid_uri)?;
+    if parts.version != Version::HTTP_11 && parts.version != Version::HTTP_10 {
+        return Err(Error::invalid_request(format!(
+            "{:?} requested, but this client speaks HTTP/1.1: leave the request's version at its default",
+            parts.version
+        ))
+        .with_origin(&origin));
+    }
+    let path = parts
+        .uri
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    parts.uri = Uri::from(path);
+    if !parts.headers.contains_key(HOST) {
+        parts.headers.insert(HOST, origin.host_header());
+    }
+    Ok((origin, Request::from_parts(parts, Full::new(body.into()))))
+}
+
+/// A connection carrying a request: discarded if dropped, returned to the pool only by
+/// [`finish`](InFlight::finish) after a complete response.
+struct InFlight {
+    pooled: Option<Pooled<Origin, Connector>>,
+}
+
+impl InFlight {
+    fn new(pooled: Pooled<Origin, Connector>) -> InFlight {
+        InFlight {
+            pooled: Some(pooled),
+        }
+    }
+
+    /// The exchange completed: the connection goes back to the pool.
+    fn finish(mut self) {
+        drop(self.pooled.take());
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(pooled) = self.pooled.take() {
+            tracing::debug!("discarding a connection whose request did not complete");
+            pooled.discard();
+        }
+    }
+}
+
+impl Deref for InFlight {
+    type Target = HttpConnection;
+
+    fn deref(&self) -> &HttpConnection {
+        self.pooled
+            .as_ref()
+            .expect("an in-flight guard holds its connection")
+    }
+}
+
+impl DerefMut for InFlight {
+    fn deref_mut(&mut self) -> &mut HttpConnection {
+        self.pooled
+            .as_mut()
+            .expect("an in-flight guard holds its connection")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_and_its_futures_are_send() {
+        fn assert_send_sync<T: Send + Sync>(_: &T) {}
+        fn assert_send<T: Send>(_: &T) {}
+        let client: Option<Client> = None;
+        if let Some(client) = client {
+            assert_send_sync(&client);
+            assert_send(&client.get("http://x/"));
+            assert_send(&client.send(Request::new(Bytes::new())));
+        }
+    }
+
+    #[test]
+    fn requests_go_out_in_origin_form_with_a_host_header() {
+        let req = Request::post("http://Example.com:8080/a/b?c=d")
+            .body("x")
+            .unwrap();
+        let (origin, req) = prepare(req).unwrap();
+        assert_eq!(origin.to_string(), "http://example.com:8080");
+        assert_eq!(req.uri(), "/a/b?c=d");
+        assert_eq!(req.headers()[HOST], "example.com:8080");
+
+        let (_, req) = prepare(Request::get("http://example.com").body("").unwrap()).unwrap();
+        assert_eq!(req.uri(), "/");
+        assert_eq!(req.headers()[HOST], "example.com");
+    }
+
+    #[test]
+    fn a_given_host_header_is_kept() {
+        let req = Request::get("http://127.0.0.1:8080/")
+            .header(HOST, "virtual.example")
+            .body("")
+            .unwrap();
+        let (_, req) = prepare(req).unwrap();
+        assert_eq!(req.headers()[HOST], "virtual.example");
+    }
+
+    #[test]
+    fn relative_and_https_uris_are_refused() {
+        let e = prepare(Request::get("/path").body("").unwrap()).unwrap_err();
+        assert!(e.is_invalid_uri());
+        let e = prepare(Request::get("https://example.com/").body("").unwrap()).unwrap_err();
+        assert!(e.is_invalid_uri());
+        assert_eq!(
+            e.to_string(),
+            "unusable request URI: the scheme \"https\" is not supported: use an http:// URI"
+        );
+    }
+
+    #[test]
+    fn http2_requests_are_refused() {
+        let req = Request::get("http://example.com/")
+            .version(Version::HTTP_2)
+            .body("")
+            .unwrap();
+        assert!(prepare(req).unwrap_err().is_invalid_request());
+    }
+}

@@ -1,0 +1,260 @@
+//! [`Origin`]: the pool key of an HTTP connection, scheme + host + port.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::str::FromStr;
+
+use http::HeaderValue;
+use http::Uri;
+
+/// The scheme of an [`Origin`]. Only plain HTTP for now; `https` is refused with
+/// [`OriginError::UnsupportedScheme`] until TLS arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// `http`, default port 80.
+    Http,
+}
+
+impl Scheme {
+    /// The scheme's name as written in a URI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+        }
+    }
+
+    /// The port a URI without one means.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a connection goes: scheme, host and port. The client's pool keeps connections per
+/// origin, so a connection made for one origin never carries a request for another.
+///
+/// The host is kept in lower case (names are case-insensitive) and without the brackets of an
+/// IPv6 literal; a missing port is the scheme's default. Different spellings of one server
+/// (`localhost` and `127.0.0.1`) are different origins, as browsers and other clients treat them.
+///
+/// ```
+/// use fusebox_http::{Origin, Scheme};
+///
+/// let origin: Origin = "http://Example.COM/some/path?q=1".parse().unwrap();
+/// assert_eq!(origin.scheme(), Scheme::Http);
+/// assert_eq!(origin.host(), "example.com");
+/// assert_eq!(origin.port(), 80);
+/// assert_eq!(origin.to_string(), "http://example.com:80");
+///
+/// let err = "https://example.com/".parse::<Origin>().unwrap_err();
+/// assert_eq!(err.to_string(), "the scheme \"https\" is not supported: use an http:// URI");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    scheme: Scheme,
+    host: Box<str>,
+    port: u16,
+}
+
+impl Origin {
+    /// An origin from its parts. The host is lower-cased and stripped of IPv6 brackets.
+    pub fn new(scheme: Scheme, host: &str, port: u16) -> Origin {
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        Origin {
+            scheme,
+            host: host.to_ascii_lowercase().into_boxed_str(),
+            port,
+        }
+    }
+
+    /// The origin of an absolute URI such as `http://host:8080/path`.
+    ///
+    /// # Errors
+    ///
+    /// [`OriginError`] for a URI without a scheme or host, or with a scheme other than `http`.
+    pub fn from_uri(uri: &Uri) -> Result<Origin, OriginError> {
+        let scheme = match uri.scheme_str() {
+            None => return Err(OriginError::MissingScheme),
+            Some(s) if s.eq_ignore_ascii_case("http") => Scheme::Http,
+            Some(s) => return Err(OriginError::UnsupportedScheme(s.into())),
+        };
+        let host = match uri.host() {
+            Some(h) if !h.is_empty() => h,
+            _ => return Err(OriginError::MissingHost),
+        };
+        let port = uri.port_u16().unwrap_or(scheme.default_port());
+        Ok(Origin::new(scheme, host, port))
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The host: a lower-case name, or an IP literal without brackets.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The value of the `Host` header for requests to this origin: the host, bracketed if IPv6,
+    /// with the port unless it is the scheme's default.
+    pub(crate) fn host_header(&self) -> HeaderValue {
+        let host = self.bracketed_host();
+        let value = if self.port == self.scheme.default_port() {
+            host.into_owned()
+        } else {
+            format!("{host}:{}", self.port)
+        };
+        HeaderValue::from_str(&value).expect("a host parsed from a URI is a valid header value")
+    }
+
+    fn bracketed_host(&self) -> std::borrow::Cow<'_, str> {
+        if self.host.contains(':') {
+            format!("[{}]", self.host).into()
+        } else {
+            (&*self.host).into()
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    /// `scheme://host:port`, always with the port.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}://{}:{}",
+            self.scheme,
+            self.bracketed_host(),
+            self.port
+        )
+    }
+}
+
+impl FromStr for Origin {
+    type Err = OriginError;
+
+    /// Parses a URI and takes its origin, as [`Origin::from_uri`] does.
+    fn from_str(s: &str) -> Result<Origin, OriginError> {
+        let uri: Uri = s.parse().map_err(OriginError::InvalidUri)?;
+        Origin::from_uri(&uri)
+    }
+}
+
+/// Why a URI has no [`Origin`] the client can connect to.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum OriginError {
+    /// The text is not a URI at all.
+    InvalidUri(http::uri::InvalidUri),
+    /// The URI is relative (`/path`): the client needs `http://host/path`.
+    MissingScheme,
+    /// The URI's scheme is not `http` (TLS is not supported yet).
+    UnsupportedScheme(Box<str>),
+    /// The URI names no host.
+    MissingHost,
+}
+
+impl fmt::Display for OriginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OriginError::InvalidUri(_) => f.write_str("not a valid URI"),
+            OriginError::MissingScheme => f.write_str(
+                "the URI has no scheme and host: use an absolute URI like http://host/path",
+            ),
+            OriginError::UnsupportedScheme(s) => {
+                write!(f, "the scheme {s:?} is not supported: use an http:// URI")
+            }
+            OriginError::MissingHost => {
+                f.write_str("the URI has no host: use an absolute URI like http://host/path")
+            }
+        }
+    }
+}
+
+impl StdError for OriginError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            OriginError::InvalidUri(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(s: &str) -> Origin {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn default_and_explicit_ports() {
+        assert_eq!(origin("http://a.example/").port(), 80);
+        assert_eq!(origin("http://a.example:8080/x").port(), 8080);
+        assert_eq!(origin("HTTP://a.example").scheme(), Scheme::Http);
+    }
+
+    #[test]
+    fn host_is_case_insensitive_and_path_is_ignored() {
+        assert_eq!(
+            origin("http://A.Example/one"),
+            origin("http://a.example/two?x")
+        );
+        assert_ne!(origin("http://a.example"), origin("http://a.example:81"));
+        assert_ne!(origin("http://localhost:80"), origin("http://127.0.0.1:80"));
+    }
+
+    #[test]
+    fn ipv6_literals_lose_their_brackets_but_keep_them_in_text() {
+        let o = origin("http://[::1]:8080/");
+        assert_eq!(o.host(), "::1");
+        assert_eq!(o.to_string(), "http://[::1]:8080");
+        assert_eq!(o.host_header(), "[::1]:8080");
+    }
+
+    #[test]
+    fn host_header_omits_the_default_port() {
+        assert_eq!(origin("http://a.example/").host_header(), "a.example");
+        assert_eq!(
+            origin("http://a.example:8080/").host_header(),
+            "a.example:8080"
+        );
+    }
+
+    #[test]
+    fn unusable_uris_are_typed_errors() {
+        assert!(matches!(
+            "/just/a/path".parse::<Origin>(),
+            Err(OriginError::MissingScheme)
+        ));
+        assert!(matches!(
+            "https://a.example/".parse::<Origin>(),
+            Err(OriginError::UnsupportedScheme(s)) if &*s == "https"
+        ));
+        assert!(matches!(
+            "ftp://a.example/".parse::<Origin>(),
+            Err(OriginError::UnsupportedScheme(_))
+        ));
+        assert!(matches!(
+            "http://exa mple".parse::<Origin>(),
+            Err(OriginError::InvalidUri(_))
+        ));
+    }
+}

@@ -1,0 +1,84 @@
+//! Running one scenario under tokio and under smol, bounded in time.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fusebox_core::rt::{Clock, Runtime};
+use fusebox_smol::SmolRuntime;
+use fusebox_tokio::TokioRuntime;
+use futures_lite::future;
+
+/// How long a scenario may take before it fails instead of hanging.
+const BOUND: Duration = Duration::from_secs(20);
+
+/// Writes each named scenario (an `async fn name<R: Runtime>(rt: R)` in the parent module) as
+/// one `#[test]` per runtime: `under_tokio::name` and `under_smol::name`.
+#[macro_export]
+macro_rules! on_both_runtimes {
+    ($($name:ident),* $(,)?) => {
+        mod under_tokio {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::common::on_tokio(super::$name);
+                }
+            )*
+        }
+        mod under_smol {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::common::on_smol(super::$name);
+                }
+            )*
+        }
+    };
+}
+
+/// Runs `scenario` on a two-worker tokio runtime.
+pub fn on_tokio<F, Fut>(scenario: F)
+where
+    F: FnOnce(TokioRuntime) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let rt = TokioRuntime::from_handle(runtime.handle().clone());
+    runtime.block_on(bounded(rt.clone(), scenario(rt)));
+}
+
+/// Runs `scenario` on a smol executor run by the test thread and one more.
+pub fn on_smol<F, Fut>(scenario: F)
+where
+    F: FnOnce(SmolRuntime) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let executor = Arc::new(async_executor::Executor::new());
+    let (stop, stopped) = smol::channel::bounded::<()>(1);
+    let helper = {
+        let executor = executor.clone();
+        std::thread::spawn(move || smol::block_on(executor.run(stopped.recv())))
+    };
+    let rt = SmolRuntime::with_executor(executor.clone());
+    smol::block_on(executor.run(bounded(rt.clone(), scenario(rt))));
+    drop(stop);
+    helper.join().unwrap().ok();
+}
+
+async fn bounded<R: Runtime>(rt: R, scenario: impl Future<Output = ()>) {
+    let deadline = rt.sleep_until(rt.now() + BOUND);
+    future::or(scenario, async {
+        deadline.await;
+        panic!("the scenario did not finish within {BOUND:?}");
+    })
+    .await;
+}
+
+/// Sleeps for real on `clock`.
+pub async fn sleep(clock: &dyn Clock, d: Duration) {
+    clock.sleep_until(clock.now() + d).await;
+}

@@ -1,0 +1,161 @@
+//! Failures and limits against real servers on 127.0.0.1, under tokio and smol: request timeout,
+//! body limit, connect timeout, refused connections, connections failing midway. Timeouts run on
+//! the manual clock, moved once the server or dialer says the request got there.
+
+mod common;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fusebox_core::rt::{ManualClock, Runtime};
+use fusebox_http::Client;
+use futures_lite::future;
+
+use common::{NeverDial, Reply, Server};
+
+on_both_runtimes!(
+    request_timeout_gives_timeout_error_and_discards_the_connection,
+    body_over_the_limit_gives_body_too_large,
+    connect_timeout_gives_connect_timeout_error,
+    refused_connection_is_a_connect_error,
+    connection_failing_midway_is_discarded_not_retried,
+);
+
+async fn request_timeout_gives_timeout_error_and_discards_the_connection<R: Runtime>(rt: R) {
+    let (arrived, arrivals) = smol::channel::unbounded();
+    let server = Server::start(move |seen| {
+        arrived.try_send(()).unwrap();
+        if seen.path == "/slow" {
+            Reply::hang()
+        } else {
+            Reply::ok("ok")
+        }
+    });
+    let clock = ManualClock::new();
+    let client = Client::builder()
+        .clock(Arc::new(clock.clone()))
+        .spawner(Arc::new(rt.clone()))
+        .dial(Arc::new(rt))
+        .request_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    client.get(server.url("/fast")).await.unwrap();
+    arrivals.recv().await.unwrap();
+
+    let time_passes = async {
+        arrivals.recv().await.unwrap();
+        clock.advance(Duration::from_secs(2));
+    };
+    let (result, ()) = future::zip(client.get(server.url("/slow")), time_passes).await;
+    let err = result.unwrap_err();
+    assert!(err.is_timeout() && !err.is_connect(), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "no complete response from http://127.0.0.1:{} within the request timeout of 2s: \
+             raise request_timeout or check the server",
+            server.port()
+        )
+    );
+    let total = client.pool_stats().total;
+    assert_eq!(
+        (total.idle, total.busy),
+        (0, 0),
+        "the timed-out connection is not pooled"
+    );
+
+    // The next request gets a new connection and works.
+    client.get(server.url("/fast")).await.unwrap();
+    assert_eq!(client.pool_stats().total.created, 2);
+}
+
+async fn body_over_the_limit_gives_body_too_large<R: Runtime>(rt: R) {
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/exact" => Reply::ok(vec![b'x'; 100]),
+        "/long" => Reply::ok(vec![b'x'; 1000]),
+        _ => Reply::ok(vec![b'x'; 1000]).chunked(),
+    });
+    let client = Client::builder()
+        .runtime(rt)
+        .max_body_size(100)
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.get(server.url("/exact")).await.unwrap().body().len(),
+        100
+    );
+    for path in ["/long", "/chunked"] {
+        let err = client.get(server.url(path)).await.unwrap_err();
+        assert!(err.is_body_too_large(), "{path}: {err:?}");
+        assert!(
+            err.to_string().contains("max_body_size (100 bytes)"),
+            "{err}"
+        );
+    }
+    let total = client.pool_stats().total;
+    assert_eq!(
+        total.idle, 0,
+        "connections with unread bodies are not pooled"
+    );
+    assert_eq!((total.created, total.reused), (2, 1));
+}
+
+async fn connect_timeout_gives_connect_timeout_error<R: Runtime>(rt: R) {
+    let (asked, dials) = smol::channel::unbounded();
+    let clock = ManualClock::new();
+    let client = Client::builder()
+        .clock(Arc::new(clock.clone()))
+        .spawner(Arc::new(rt))
+        .dial(Arc::new(NeverDial { asked }))
+        .connect_timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let time_passes = async {
+        dials.recv().await.unwrap();
+        clock.advance(Duration::from_secs(3));
+    };
+    let (result, ()) = future::zip(client.get("http://192.0.2.1:8080/"), time_passes).await;
+    let err = result.unwrap_err();
+    assert!(err.is_connect() && err.is_timeout(), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "connecting to http://192.0.2.1:8080 took longer than the connect timeout of 3s: \
+         check that the server is reachable or raise connect_timeout"
+    );
+    assert_eq!(client.pool_stats().total.connect_failures, 1);
+}
+
+async fn refused_connection_is_a_connect_error<R: Runtime>(rt: R) {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = Client::builder().runtime(rt).build().unwrap();
+    let err = client
+        .get(format!("http://127.0.0.1:{port}/"))
+        .await
+        .unwrap_err();
+    assert!(err.is_connect() && !err.is_timeout(), "{err:?}");
+    assert!(format!("{err:#}").contains("tcp connect failed"), "{err:#}");
+    assert_eq!(client.pool_stats().total.connect_failures, 1);
+}
+
+async fn connection_failing_midway_is_discarded_not_retried<R: Runtime>(rt: R) {
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/drop" => Reply::drop_connection(),
+        _ => Reply::ok("ok"),
+    });
+    let client = Client::builder().runtime(rt).build().unwrap();
+    client.get(server.url("/ok")).await.unwrap();
+    // Sent on the reused connection, then the server hangs up: the request was written, so it
+    // is not sent again.
+    let err = client.get(server.url("/drop")).await.unwrap_err();
+    assert!(err.is_request(), "{err:?}");
+    let total = client.pool_stats().total;
+    assert_eq!((total.idle, total.busy, total.created), (0, 0, 1));
+    assert_eq!(server.seen().len(), 2);
+
+    client.get(server.url("/ok")).await.unwrap();
+    assert_eq!(client.pool_stats().total.created, 2);
+}

@@ -1,0 +1,214 @@
+//! Connection reuse against real servers on 127.0.0.1, under tokio and smol: keep-alive reuse,
+//! servers closing idle connections, the stale-connection retry, `Keep-Alive: timeout`, and
+//! per-origin isolation.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fusebox_core::rt::{ManualClock, Runtime};
+use fusebox_http::{Client, Origin};
+use futures_lite::future;
+
+use common::{Gated, Reply, Server, sleep};
+
+on_both_runtimes!(
+    sequential_requests_reuse_one_connection,
+    server_closing_idle_connections_causes_no_error,
+    stale_pooled_connection_is_retried_on_a_fresh_one,
+    keep_alive_timeout_header_shortens_idle_life,
+    keep_alive_timeout_never_lengthens_the_clients_idle_timeout,
+    connection_for_one_origin_never_carries_a_request_for_another,
+    request_body_and_host_header_reach_the_server,
+);
+
+async fn sequential_requests_reuse_one_connection<R: Runtime>(rt: R) {
+    let server = Server::start(|seen| Reply::ok(format!("hello {}", seen.path)));
+    let client = Client::builder().runtime(rt).build().unwrap();
+    for i in 0..5 {
+        let response = client.get(server.url(&format!("/{i}"))).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.body(), format!("hello /{i}").as_bytes());
+    }
+    let total = client.pool_stats().total;
+    assert_eq!((total.created, total.reused), (1, 4));
+    assert_eq!((total.idle, total.busy), (1, 0));
+    assert_eq!(server.connections(), 1);
+    assert!(server.seen().iter().all(|seen| seen.conn == 0));
+}
+
+async fn server_closing_idle_connections_causes_no_error<R: Runtime>(rt: R) {
+    // Like a server with a 50 ms keep-alive timeout that does not announce it.
+    let server = Server::start_with(Some(Duration::from_millis(50)), |_| Reply::ok("ok"));
+    let client = Client::builder().runtime(rt.clone()).build().unwrap();
+    for _round in 0..3 {
+        for _ in 0..3 {
+            let response = client.get(server.url("/")).await.unwrap();
+            assert_eq!(response.body(), "ok");
+        }
+        // Long enough for the server to close the idle connection.
+        sleep(&rt, Duration::from_millis(200)).await;
+    }
+    assert_eq!(server.seen().len(), 9);
+    assert!(
+        server.connections() >= 3,
+        "each round needs a new connection"
+    );
+    assert!(client.pool_stats().total.reused >= 6);
+}
+
+async fn stale_pooled_connection_is_retried_on_a_fresh_one<R: Runtime>(rt: R) {
+    let server = Server::start_with(Some(Duration::from_millis(100)), |_| Reply::ok("ok"));
+    let (spawner, gate) = Gated::new(rt.clone());
+    let client = Client::builder()
+        .clock(Arc::new(rt.clone()))
+        .spawner(Arc::new(spawner))
+        .dial(Arc::new(rt.clone()))
+        .build()
+        .unwrap();
+    client.get(server.url("/first")).await.unwrap();
+
+    // Freeze the connection's driver, so that it cannot notice the server closing the idle
+    // connection: the pool still takes it for usable and hands it out again.
+    gate.shut();
+    sleep(&rt, Duration::from_millis(400)).await;
+    let unfreeze = async {
+        sleep(&rt, Duration::from_millis(50)).await;
+        gate.open();
+    };
+    let (response, ()) = future::zip(client.get(server.url("/second")), unfreeze).await;
+    assert_eq!(response.unwrap().body(), "ok");
+
+    let total = client.pool_stats().total;
+    assert_eq!(total.created, 2, "the retry opened a fresh connection");
+    assert_eq!(
+        total.expired, 0,
+        "the stale connection was handed out, not caught at checkout"
+    );
+    let seen: Vec<_> = server
+        .seen()
+        .into_iter()
+        .map(|s| (s.conn, s.path))
+        .collect();
+    assert_eq!(seen, [(0, "/first".into()), (1, "/second".into())]);
+}
+
+async fn keep_alive_timeout_header_shortens_idle_life<R: Runtime>(rt: R) {
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/short" => Reply::ok("").header("Keep-Alive", "timeout=1, max=100"),
+        _ => Reply::ok(""),
+    });
+    let clock = ManualClock::new();
+    let client = Client::builder()
+        .clock(Arc::new(clock.clone()))
+        .spawner(Arc::new(rt.clone()))
+        .dial(Arc::new(rt))
+        .idle_timeout(Duration::from_secs(90))
+        .build()
+        .unwrap();
+
+    // `timeout=1` leaves the connection 500 ms of idle life (1 s less the margin).
+    client.get(server.url("/short")).await.unwrap();
+    clock.advance(Duration::from_millis(499));
+    client.get(server.url("/short")).await.unwrap();
+    let total = client.pool_stats().total;
+    assert_eq!((total.created, total.reused, total.expired), (1, 1, 0));
+
+    clock.advance(Duration::from_millis(500));
+    client.get(server.url("/plain")).await.unwrap();
+    let total = client.pool_stats().total;
+    assert_eq!(
+        (total.created, total.expired),
+        (2, 1),
+        "expired after 500 ms"
+    );
+
+    // The new connection heard no Keep-Alive header: the client's 90 s apply.
+    clock.advance(Duration::from_secs(60));
+    client.get(server.url("/plain")).await.unwrap();
+    let total = client.pool_stats().total;
+    assert_eq!((total.created, total.expired), (2, 1));
+    assert_eq!(server.connections(), 2);
+}
+
+async fn keep_alive_timeout_never_lengthens_the_clients_idle_timeout<R: Runtime>(rt: R) {
+    let server = Server::start(|_| Reply::ok("").header("Keep-Alive", "timeout=600"));
+    let clock = ManualClock::new();
+    let client = Client::builder()
+        .clock(Arc::new(clock.clone()))
+        .spawner(Arc::new(rt.clone()))
+        .dial(Arc::new(rt))
+        .idle_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    client.get(server.url("/")).await.unwrap();
+    clock.advance(Duration::from_secs(5));
+    client.get(server.url("/")).await.unwrap();
+    let total = client.pool_stats().total;
+    assert_eq!((total.created, total.expired), (2, 1));
+}
+
+async fn connection_for_one_origin_never_carries_a_request_for_another<R: Runtime>(rt: R) {
+    let a = Server::start(|_| Reply::ok("a"));
+    let b = Server::start(|_| Reply::ok("b"));
+    let client = Client::builder()
+        .runtime(rt)
+        .max_per_host(2)
+        .build()
+        .unwrap();
+    for i in 0..6 {
+        // Interleaved, and some at once, so that both origins have idle and busy connections.
+        let (ra, rb) = future::zip(
+            client.get(a.url(&format!("/a/{i}"))),
+            client.get(b.url(&format!("/b/{i}"))),
+        )
+        .await;
+        assert_eq!(ra.unwrap().body(), "a");
+        assert_eq!(rb.unwrap().body(), "b");
+        let (ra, ra2) = future::zip(
+            client.get(a.url(&format!("/a/{i}x"))),
+            client.get(a.url(&format!("/a/{i}y"))),
+        )
+        .await;
+        assert_eq!(ra.unwrap().body(), "a");
+        assert_eq!(ra2.unwrap().body(), "a");
+        assert_eq!(client.get(b.url("/b/solo")).await.unwrap().body(), "b");
+    }
+    for (server, prefix) in [(&a, "/a/"), (&b, "/b/")] {
+        let host = format!("127.0.0.1:{}", server.port());
+        for seen in server.seen() {
+            assert!(
+                seen.path.starts_with(prefix),
+                "{} reached {prefix}",
+                seen.path
+            );
+            assert_eq!(seen.host.as_deref(), Some(host.as_str()));
+        }
+    }
+    assert_eq!(a.seen().len(), 18);
+    assert_eq!(b.seen().len(), 12);
+    let stats = client.pool_stats();
+    assert_eq!(stats.keys.len(), 2);
+    let origin_a: Origin = a.url("/").parse().unwrap();
+    let counts_a = client.pool_stats_for(&origin_a).unwrap();
+    assert_eq!(counts_a.created as usize, a.connections());
+}
+
+async fn request_body_and_host_header_reach_the_server<R: Runtime>(rt: R) {
+    let server = Server::start(|seen| Reply::ok(seen.body.clone()).status(201));
+    let client = Client::builder().runtime(rt).build().unwrap();
+    let request = http::Request::post(server.url("/echo?x=1"))
+        .header("content-type", "text/plain")
+        .body("ping")
+        .unwrap();
+    let response = client.send(request).await.unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.body(), "ping");
+    let seen = &server.seen()[0];
+    assert_eq!(
+        (seen.method.as_str(), seen.path.as_str()),
+        ("POST", "/echo?x=1")
+    );
+    assert_eq!(seen.host, Some(format!("127.0.0.1:{}", server.port())));
+}
