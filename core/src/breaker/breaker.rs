@@ -1,10 +1,11 @@
 //! [`Breaker`]: one client's circuit breaker.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering::*};
 use std::time::Instant;
 
+use super::cell::TripCell;
 use super::config::BreakerConfig;
 use super::error::OpenError;
 use super::group::RecoveryGroup;
@@ -22,9 +23,10 @@ use super::state::{self, State, Trip, TripReason};
 /// group's recovery task with its [`Probe`]; when the task sees the service healthy, every breaker
 /// of the group that tripped before closes again.
 ///
-/// The closed check is one atomic load: no clock read, no lock, no allocation. The trip's details
-/// sit behind a mutex that only a trip, [`state`](Breaker::state) and the error of
-/// [`check`](Breaker::check) touch.
+/// The closed check is one atomic load: no clock read, no lock, no allocation. A rejection writes
+/// nothing: it loads the group's generation and "recovery running" flag, and the trip's details
+/// from atomics written before the trip was published (checking that the trip did not change
+/// meanwhile).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -58,12 +60,10 @@ use super::state::{self, State, Trip, TripReason};
 /// # Ok::<(), fusebox_core::breaker::ConfigError>(())
 /// ```
 pub struct Breaker {
-    /// [`state::CLOSED`] or the trip word `generation + 1` (see [`state`]).
-    tripped: AtomicU64,
-    failures: AtomicU32,
-    /// The last trip. Written, under the lock, before the trip word is stored; never cleared.
-    trip: Mutex<Option<Trip>>,
+    /// The trip word ([`state::CLOSED`] or `generation + 1`, see [`state`]) and the last trip.
+    cell: TripCell,
     group: RecoveryGroup,
+    failures: AtomicU32,
     probe: Arc<dyn Probe>,
 }
 
@@ -72,10 +72,9 @@ impl Breaker {
     /// probes the service with `probe`.
     pub fn new(group: &RecoveryGroup, probe: impl Probe) -> Breaker {
         Breaker {
-            tripped: AtomicU64::new(state::CLOSED),
-            failures: AtomicU32::new(0),
-            trip: Mutex::new(None),
+            cell: TripCell::new(group.shared.clock.now()),
             group: group.clone(),
+            failures: AtomicU32::new(0),
             probe: Arc::new(probe),
         }
     }
@@ -86,8 +85,8 @@ impl Breaker {
     /// starts counting failures from zero.
     #[inline]
     pub fn is_closed(&self) -> bool {
-        let word = self.tripped.load(Acquire);
-        word == state::CLOSED || self.close_if_recovered(word)
+        let word = self.cell.word();
+        word == state::CLOSED || self.closed_since(word)
     }
 
     /// `Ok` if requests may go through; else the fail-fast error.
@@ -97,10 +96,14 @@ impl Breaker {
     /// [`OpenError`] while tripped: since when, and why.
     #[inline]
     pub fn check(&self) -> Result<(), OpenError> {
-        if self.is_closed() {
+        let word = self.cell.word();
+        if word == state::CLOSED {
             return Ok(());
         }
-        self.open_error()
+        match self.current_trip(word) {
+            None => Ok(()),
+            Some(trip) => Err(OpenError::new(trip)),
+        }
     }
 
     /// A request succeeded: the count of consecutive failures starts again from zero. Does not
@@ -131,11 +134,8 @@ impl Breaker {
 
     /// What the breaker is doing: closed, open, or recovering (open with good probe rounds).
     pub fn state(&self) -> State {
-        if self.is_closed() {
+        let Some(trip) = self.current_trip(self.cell.word()) else {
             return State::Closed;
-        }
-        let Some(trip) = *self.lock_trip() else {
-            return State::Closed; // unreachable: the trip is written before the trip word
         };
         match self.group.shared.good_rounds() {
             0 => State::Open(trip),
@@ -162,9 +162,10 @@ impl Breaker {
     fn trip(&self, now: Instant, reason: TripReason, failures: u32) -> Option<Trip> {
         let shared = &self.group.shared;
         let (trip, generation) = {
-            let mut slot = self.lock_trip();
+            let mut writer = self.cell.lock();
             let generation = shared.generation();
-            if !state::is_closed_at(self.tripped.load(Acquire), generation) {
+            let old = writer.word();
+            if !state::is_closed_at(old, generation) {
                 return None; // another thread tripped it first
             }
             let trip = Trip {
@@ -172,9 +173,8 @@ impl Breaker {
                 reason,
                 failures,
             };
-            *slot = Some(trip);
             let word = state::trip_word(generation);
-            self.tripped.store(word, Release);
+            writer.publish(old, word, trip);
             shared.note_trip(word);
             (trip, generation)
         };
@@ -192,24 +192,43 @@ impl Breaker {
         Some(trip)
     }
 
-    /// The slow path of `is_closed`: closes the breaker if a recovery finished since it tripped,
-    /// and makes sure a recovery runs if it is still tripped.
-    #[cold]
-    fn close_if_recovered(&self, word: u64) -> bool {
-        let shared = &self.group.shared;
-        let generation = shared.generation();
-        if !state::is_closed_at(word, generation) {
-            // Still tripped. Normally a recovery task runs; if its spawner dropped it, start
-            // another (a load or two when one runs).
-            if shared.claim() {
-                shared.spawn_recovery(self.probe.clone());
+    /// The trip of a breaker whose trip word was `word` when just loaded, or `None` if it is
+    /// closed: loads only, unless a finished recovery closes it now or a recovery task must be
+    /// started.
+    #[inline]
+    fn current_trip(&self, mut word: u64) -> Option<Trip> {
+        loop {
+            if word == state::CLOSED || self.closed_since(word) {
+                return None;
             }
-            return false;
+            if let Some(trip) = self.cell.trip(word) {
+                return Some(trip);
+            }
+            word = self.cell.word(); // it tripped or closed meanwhile
         }
-        match self
-            .tripped
-            .compare_exchange(word, state::CLOSED, AcqRel, Acquire)
-        {
+    }
+
+    /// Whether the breaker, tripped with `word`, was closed since by a finished recovery (it is
+    /// then marked closed). If not, makes sure a recovery runs: one or two loads when one does.
+    #[inline]
+    fn closed_since(&self, word: u64) -> bool {
+        let shared = &*self.group.shared;
+        let generation = shared.generation();
+        if state::is_closed_at(word, generation) {
+            return self.close(word, generation);
+        }
+        if !shared.is_running() {
+            self.ensure_recovery();
+        }
+        false
+    }
+
+    /// A finished recovery closed the trip of `word`: marks the breaker closed (it starts
+    /// counting failures from zero). `false` if it tripped again meanwhile.
+    #[cold]
+    #[inline(never)]
+    fn close(&self, word: u64, generation: u64) -> bool {
+        match self.cell.close(word) {
             Ok(_) => {
                 self.failures.store(0, Release);
                 tracing::debug!(generation, "circuit breaker closed by recovery");
@@ -219,16 +238,15 @@ impl Breaker {
         }
     }
 
+    /// Still tripped and no recovery task runs: normally the one it started does; if its spawner
+    /// dropped it, this starts another.
     #[cold]
-    fn open_error(&self) -> Result<(), OpenError> {
-        match *self.lock_trip() {
-            Some(trip) => Err(OpenError::new(trip)),
-            None => Ok(()), // unreachable: the trip is written before the trip word
+    #[inline(never)]
+    fn ensure_recovery(&self) {
+        let shared = &self.group.shared;
+        if shared.claim() {
+            shared.spawn_recovery(self.probe.clone());
         }
-    }
-
-    fn lock_trip(&self) -> MutexGuard<'_, Option<Trip>> {
-        self.trip.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -146,8 +146,15 @@ impl RecoveryGroup {
 }
 
 impl Shared {
+    #[inline(always)]
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(SeqCst)
+    }
+
+    /// Whether the "running" flag is set: a recovery task runs (or is about to be spawned).
+    #[inline(always)]
+    pub(crate) fn is_running(&self) -> bool {
+        self.running.load(SeqCst)
     }
 
     pub(crate) fn good_rounds(&self) -> u32 {
@@ -172,17 +179,21 @@ impl Shared {
     ///
     /// Whoever stores a trip calls this after `note_trip`, and the finishing task after clearing
     /// the flag: with sequentially consistent operations on both sides, at least one of them sees
-    /// the other, so a trip recorded at the new generation always gets a recovery.
+    /// the other, so a trip recorded at the new generation always gets a recovery. (The flag is
+    /// loaded first: when it is set the answer is `false` whether or not a recovery is owed, and
+    /// it is the one load a tripped breaker's check makes here while a task runs.)
     pub(crate) fn claim(&self) -> bool {
         loop {
+            if self.is_running() {
+                return false; // the running task will see the trip
+            }
             if !state::recovery_owed(self.tripped_at.load(SeqCst), self.generation()) {
                 return false;
             }
-            if self.running.load(SeqCst)
-                || self
-                    .running
-                    .compare_exchange(false, true, SeqCst, SeqCst)
-                    .is_err()
+            if self
+                .running
+                .compare_exchange(false, true, SeqCst, SeqCst)
+                .is_err()
             {
                 return false; // the running task will see the trip
             }

@@ -12,12 +12,14 @@
 //! - [`BreakerConfig`]: the thresholds and intervals, checked when built.
 //!
 //! The transitions are plain functions of `now` in one file (`state.rs`); the types here only
-//! keep their values in atomics and act on what they return. Trips are logged with
+//! keep their values in atomics and act on what they return. A tripped breaker keeps its trip in
+//! atomics too (`cell.rs`), so that a rejection only loads. Trips are logged with
 //! `tracing::warn!`, recoveries with `tracing::info!`.
 
 mod backoff;
 #[allow(clippy::module_inception)]
 mod breaker;
+mod cell;
 mod config;
 mod error;
 mod group;

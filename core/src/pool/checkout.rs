@@ -66,20 +66,33 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         let now = inner.clock.now();
         let may_wait = self.wait.limit() != Some(Duration::ZERO);
         let mut fx = Effects::new();
-        let mut state = inner.lock();
-        let outcome = match state.checkout(self.key, now, may_wait, &mut fx) {
+        // The lock is held for the transition alone (and, when waiting, to queue the waiter with
+        // its listener in place); effects and the factory run after it is released.
+        let (checkout, queued) = {
+            let mut state = inner.lock();
+            match state.checkout(self.key, now, may_wait, &mut fx) {
+                Checkout::Wait(k) => {
+                    let event = Arc::new(Event::new());
+                    let listener = event.listen();
+                    let id = state.enqueue(k, event.clone());
+                    (Checkout::Wait(k), Some((id, event, listener)))
+                }
+                other => (other, None),
+            }
+        };
+        inner.apply(fx);
+        match checkout {
             Checkout::Reuse(k, idle) => Some(Ok(Pooled::new(inner.clone(), k, idle))),
             Checkout::Connect(k) => {
-                drop(state);
                 self.step = self.connecting(k);
                 None
             }
-            Checkout::Wait(k) => {
-                let event = Arc::new(Event::new());
-                let listener = event.listen();
-                let id = state.enqueue(k, event.clone());
-                drop(state);
-                let deadline = self.wait.limit().map(|d| inner.clock.sleep_until(now + d));
+            Checkout::Wait(_) => {
+                let (id, event, listener) = queued.expect("a waiter was queued");
+                // A wait too long to express as an instant is a wait forever.
+                let deadline = (self.wait.limit())
+                    .and_then(|d| now.checked_add(d))
+                    .map(|at| inner.clock.sleep_until(at));
                 self.step = Step::Waiting {
                     ticket: WaiterTicket {
                         inner,
@@ -96,9 +109,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
                 waited: Duration::ZERO,
             })),
             Checkout::Closed => Some(Err(AcquireError::Closed)),
-        };
-        inner.apply(fx);
-        outcome
+        }
     }
 
     fn connecting(&self, k: KeyId) -> Step<'a, K, F> {
@@ -109,9 +120,11 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
                 key: Some(k),
             },
             connect: Box::pin(inner.factory.connect(self.key)),
-            deadline: inner
-                .clock
-                .sleep_until(inner.clock.now() + inner.connect_timeout),
+            // A timeout too long to express as an instant never fires.
+            deadline: match inner.clock.now().checked_add(inner.connect_timeout) {
+                Some(at) => inner.clock.sleep_until(at),
+                None => Box::pin(std::future::pending()),
+            },
         }
     }
 

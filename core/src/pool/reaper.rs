@@ -19,7 +19,11 @@ pub(super) async fn run<K: Key, F: Connect<K>>(pool: Weak<Inner<K, F>>, interval
             if inner.lock().is_closed() {
                 return;
             }
-            (inner.clock.sleep_until(inner.clock.now() + interval), stop)
+            // An interval too long to express as an instant: the reaper never runs again.
+            let Some(at) = inner.clock.now().checked_add(interval) else {
+                return;
+            };
+            (inner.clock.sleep_until(at), stop)
         };
         let ticked = async {
             tick.await;

@@ -1,0 +1,341 @@
+//! [`TripCell`]: a breaker's trip word and its last trip, read without a lock.
+//!
+//! A rejected request must learn since when and why the breaker is open. Copying the trip out of
+//! a mutex costs a lock and an unlock, both writes to a cache line every rejecting thread then
+//! fights over; so the trip is also kept in three atomic words, written before the trip word is
+//! published and read like a seqlock: load the trip word, load the fields, load the trip word
+//! again; the fields are the trip's if the word did not change.
+//!
+//! # Why a word that did not change means the fields are its trip's
+//!
+//! The writer (one at a time: it holds the mutex) first makes sure the trip word reads
+//! [`CLOSED`] (a recovery may have closed the breaker without marking it yet; it then stores
+//! `CLOSED` itself), then stores the fields, then publishes the new trip word. The fields are
+//! stored with `Release` and loaded with `Acquire`, so a reader that loads any field value of a
+//! newer trip also sees the word as `CLOSED` or newer when it loads it again. That new value
+//! differs from the one it loaded first because non-closed trip words only grow:
+//!
+//! - a breaker trips at the group's generation `g` only if its word is closed at `g`: `CLOSED`,
+//!   or `w <= g` (see [`state::is_closed_at`]); the new word is `g + 1`, so above `w`;
+//! - when the word is `CLOSED` because a finished recovery closed trip `w`, the thread that closed
+//!   it had read a generation `>= w` before its compare-and-swap; the tripping thread loads the
+//!   `CLOSED` it stored (acquire) before it reads the generation, which only grows, so it reads
+//!   `g >= w` too and stores `g + 1 > w`.
+//!
+//! So each trip has its own word, and the same word before and after the fields is the same
+//! trip. A reader that sees a change tries again.
+//!
+//! # Encoding
+//!
+//! `since` is kept as a signed offset from an epoch instant taken when the cell was made, the
+//! reason as a tag and a payload. A trip that does not fit (an offset beyond 272 years, a
+//! `TooSlow` of more than 68 years) is marked [`SPILLED`] and read from the mutex instead, which
+//! always holds the last trip as given.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::state::{CLOSED, Trip, TripReason};
+
+/// A breaker's trip word ([`CLOSED`] or a trip's, see [`state`](super::state)) and its last trip.
+pub(crate) struct TripCell {
+    /// [`CLOSED`] or the word of the trip in the fields.
+    word: AtomicU64,
+    /// `since` is kept as an offset from this.
+    epoch: Instant,
+    since: AtomicU64,
+    reason: AtomicU64,
+    failures: AtomicU32,
+    /// The last trip as given; held by the writer of a trip.
+    full: Mutex<Option<Trip>>,
+}
+
+/// What a lock-free read of the trip found.
+enum Read {
+    Trip(Trip),
+    /// Look in the mutex.
+    Spilled,
+    /// The word changed meanwhile.
+    Changed,
+}
+
+impl TripCell {
+    /// A closed cell, its offsets counted from `epoch`.
+    pub(crate) fn new(epoch: Instant) -> TripCell {
+        TripCell {
+            word: AtomicU64::new(CLOSED),
+            epoch,
+            since: AtomicU64::new(0),
+            reason: AtomicU64::new(SPILLED),
+            failures: AtomicU32::new(0),
+            full: Mutex::new(None),
+        }
+    }
+
+    /// The trip word.
+    #[inline(always)]
+    pub(crate) fn word(&self) -> u64 {
+        self.word.load(Acquire)
+    }
+
+    /// The trip of `word`, just loaded by [`word`](TripCell::word); `None` if the word changed
+    /// since (the caller loads it again).
+    #[inline]
+    pub(crate) fn trip(&self, word: u64) -> Option<Trip> {
+        match self.read(word) {
+            Read::Trip(trip) => Some(trip),
+            Read::Changed => None,
+            Read::Spilled => self.read_spilled(word),
+        }
+    }
+
+    #[inline(always)]
+    fn read(&self, word: u64) -> Read {
+        let since = self.since.load(Acquire);
+        let reason = self.reason.load(Acquire);
+        let failures = self.failures.load(Acquire);
+        if self.word.load(Acquire) != word {
+            return Read::Changed;
+        }
+        match (decode_since(self.epoch, since), decode_reason(reason)) {
+            (Some(since), Some(reason)) => Read::Trip(Trip {
+                since,
+                reason,
+                failures,
+            }),
+            _ => Read::Spilled,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn read_spilled(&self, word: u64) -> Option<Trip> {
+        // The writer of a trip holds the lock while it publishes the word, so under the lock
+        // the mutex's trip is the one of the word, unless the word changed.
+        let full = *self.lock().full;
+        full.filter(|_| self.word.load(Acquire) == word)
+    }
+
+    /// Marks the breaker closed if its word is still `word`: `Err` with the word found if not.
+    pub(crate) fn close(&self, word: u64) -> Result<u64, u64> {
+        self.word.compare_exchange(word, CLOSED, AcqRel, Acquire)
+    }
+
+    /// Takes the writer's lock, to publish a trip.
+    pub(crate) fn lock(&self) -> TripWriter<'_> {
+        TripWriter {
+            cell: self,
+            full: self.full.lock().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+}
+
+/// The writer of a trip: holds the cell's lock.
+pub(crate) struct TripWriter<'a> {
+    cell: &'a TripCell,
+    full: MutexGuard<'a, Option<Trip>>,
+}
+
+impl TripWriter<'_> {
+    /// The trip word: the last published, or [`CLOSED`] if it was closed since.
+    pub(crate) fn word(&self) -> u64 {
+        self.cell.word()
+    }
+
+    /// Publishes `trip` under `word`, replacing the word `old` this writer loaded (`CLOSED` or a
+    /// word closed by the group's generation).
+    pub(crate) fn publish(&mut self, old: u64, word: u64, trip: Trip) {
+        let cell = self.cell;
+        if old != CLOSED {
+            // A finished recovery closed the trip of `old` but no one marked it: mark it, so
+            // that a reader of `old` sees a change once it sees a new field.
+            cell.word.store(CLOSED, Relaxed);
+        }
+        *self.full = Some(trip);
+        let encoded = encode_since(cell.epoch, trip.since).zip(encode_reason(trip.reason));
+        let (since, reason) = encoded.unwrap_or((0, SPILLED));
+        cell.since.store(since, Release);
+        cell.reason.store(reason, Release);
+        cell.failures.store(trip.failures, Release);
+        cell.word.store(word, Release);
+    }
+}
+
+/// Bits of a packed duration's nanoseconds (below 2^30).
+const NANO_BITS: u32 = 30;
+const NANO_MASK: u64 = (1 << NANO_BITS) - 1;
+/// Bits of a reason word's tag.
+const TAG_BITS: u32 = 3;
+/// The bit of a `since` word saying the instant is before the epoch.
+const BEFORE: u64 = 1 << 63;
+
+/// The reason word of a trip kept in the mutex only.
+const SPILLED: u64 = 0;
+const SERVER_ERROR: u64 = 1;
+const TOO_SLOW: u64 = 2;
+const CONNECT: u64 = 3;
+const TIMEOUT: u64 = 4;
+
+/// `d` as seconds and nanoseconds in `bits` bits, if it fits.
+fn pack(d: Duration, bits: u32) -> Option<u64> {
+    let secs = d.as_secs();
+    (secs < 1 << (bits - NANO_BITS)).then(|| secs << NANO_BITS | u64::from(d.subsec_nanos()))
+}
+
+#[inline(always)]
+fn unpack(w: u64) -> Duration {
+    // Nanoseconds below 10^9 when packed; a torn read of other words is discarded anyway.
+    Duration::new(w >> NANO_BITS, (w & NANO_MASK) as u32)
+}
+
+/// `since` as an offset from `epoch`, in 63 bits and a sign bit.
+fn encode_since(epoch: Instant, since: Instant) -> Option<u64> {
+    let word = match since.checked_duration_since(epoch) {
+        Some(after) => pack(after, 63)?,
+        None => BEFORE | pack(epoch.checked_duration_since(since)?, 63)?,
+    };
+    // Decodes to the same instant (it does; this keeps it so).
+    (decode_since(epoch, word) == Some(since)).then_some(word)
+}
+
+#[inline(always)]
+fn decode_since(epoch: Instant, word: u64) -> Option<Instant> {
+    let offset = unpack(word & !BEFORE);
+    if word & BEFORE == 0 {
+        epoch.checked_add(offset)
+    } else {
+        epoch.checked_sub(offset)
+    }
+}
+
+fn encode_reason(reason: TripReason) -> Option<u64> {
+    let (tag, payload) = match reason {
+        TripReason::ServerError { status } => (SERVER_ERROR, u64::from(status)),
+        TripReason::TooSlow { elapsed } => (TOO_SLOW, pack(elapsed, 64 - TAG_BITS)?),
+        TripReason::Connect => (CONNECT, 0),
+        TripReason::Timeout => (TIMEOUT, 0),
+    };
+    Some(payload << TAG_BITS | tag)
+}
+
+/// `None` for [`SPILLED`] (and words never written).
+#[inline(always)]
+fn decode_reason(word: u64) -> Option<TripReason> {
+    let payload = word >> TAG_BITS;
+    match word & ((1 << TAG_BITS) - 1) {
+        SERVER_ERROR => Some(TripReason::ServerError {
+            status: payload as u16,
+        }),
+        TOO_SLOW => Some(TripReason::TooSlow {
+            elapsed: unpack(payload),
+        }),
+        CONNECT => Some(TripReason::Connect),
+        TIMEOUT => Some(TripReason::Timeout),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: Duration = Duration::from_secs(1);
+
+    fn trip(since: Instant, reason: TripReason, failures: u32) -> Trip {
+        Trip {
+            since,
+            reason,
+            failures,
+        }
+    }
+
+    #[test]
+    fn since_round_trips_both_sides_of_the_epoch() {
+        let epoch = Instant::now();
+        let offsets = [
+            Duration::ZERO,
+            Duration::from_nanos(1),
+            Duration::from_nanos(999_999_999),
+            3 * SEC + Duration::from_nanos(7),
+            Duration::from_secs(86_400 * 365 * 200),
+        ];
+        for d in offsets {
+            for since in [epoch.checked_add(d), epoch.checked_sub(d)]
+                .into_iter()
+                .flatten()
+            {
+                let word = encode_since(epoch, since).expect("fits");
+                assert_eq!(decode_since(epoch, word), Some(since), "{d:?}");
+            }
+        }
+        assert_eq!(encode_since(epoch, epoch).unwrap() & BEFORE, 0);
+    }
+
+    #[test]
+    fn since_too_far_from_the_epoch_does_not_fit() {
+        let epoch = Instant::now();
+        let far = Duration::from_secs(1 << 33);
+        if let Some(since) = epoch.checked_add(far) {
+            assert_eq!(encode_since(epoch, since), None);
+        }
+    }
+
+    #[test]
+    fn reasons_round_trip() {
+        let reasons = [
+            TripReason::ServerError { status: 0 },
+            TripReason::ServerError { status: 503 },
+            TripReason::ServerError { status: u16::MAX },
+            TripReason::TooSlow {
+                elapsed: Duration::ZERO,
+            },
+            TripReason::TooSlow {
+                elapsed: 12 * SEC + Duration::from_nanos(999_999_999),
+            },
+            TripReason::TooSlow {
+                elapsed: Duration::new((1 << 31) - 1, 999_999_999),
+            },
+            TripReason::Connect,
+            TripReason::Timeout,
+        ];
+        for reason in reasons {
+            let word = encode_reason(reason).expect("fits");
+            assert_ne!(word, SPILLED);
+            assert_eq!(decode_reason(word), Some(reason));
+        }
+        let huge = TripReason::TooSlow {
+            elapsed: Duration::from_secs(1 << 31),
+        };
+        assert_eq!(encode_reason(huge), None);
+        assert_eq!(decode_reason(SPILLED), None);
+    }
+
+    #[test]
+    fn published_trips_read_back_lock_free_or_spilled() {
+        let epoch = Instant::now();
+        let cell = TripCell::new(epoch);
+        assert_eq!(cell.word(), CLOSED);
+
+        let first = trip(epoch + SEC, TripReason::ServerError { status: 502 }, 3);
+        cell.lock().publish(CLOSED, 1, first);
+        assert_eq!(cell.word(), 1);
+        assert!(matches!(cell.read(1), Read::Trip(t) if t == first));
+        assert_eq!(cell.trip(1), Some(first));
+        assert_eq!(cell.trip(7), None, "another word");
+
+        // Closed by a recovery but not marked: the writer marks it before the fields change.
+        let huge = TripReason::TooSlow {
+            elapsed: Duration::MAX,
+        };
+        let second = trip(epoch, huge, u32::MAX);
+        cell.lock().publish(1, 3, second);
+        assert!(matches!(cell.read(3), Read::Spilled));
+        assert_eq!(cell.trip(3), Some(second));
+
+        assert_eq!(cell.close(1), Err(3));
+        assert_eq!(cell.close(3), Ok(3));
+        assert_eq!(cell.word(), CLOSED);
+        assert_eq!(cell.trip(3), None);
+    }
+}

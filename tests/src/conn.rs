@@ -1,0 +1,304 @@
+//! A connection type and its factory, with behaviour a test controls and a record of what
+//! happened to every connection.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use event_listener::Event;
+use fusebox_core::{Connect, Connection};
+
+/// The error of a connect that [`TestFactory::fail_next`] made fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TestError;
+
+impl fmt::Display for TestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connect refused by the test")
+    }
+}
+
+impl std::error::Error for TestError {}
+
+/// A factory of [`TestConn`]s. Clones share one record and one set of controls.
+///
+/// Connections get ids 1, 2, 3, … in the order they are created. By default every connect succeeds
+/// at its first poll; [`hold`](TestFactory::hold) makes connects wait until
+/// [`release`](TestFactory::release)d, [`fail_next`](TestFactory::fail_next) makes the next ones
+/// fail.
+#[derive(Clone, Default)]
+pub struct TestFactory {
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    next_id: AtomicU64,
+    attempts: AtomicUsize,
+    in_flight: AtomicUsize,
+    fail_next: AtomicUsize,
+    yield_in_connect: AtomicBool,
+    dropped: AtomicUsize,
+    gate: Gate,
+    closed: Mutex<Vec<u64>>,
+    conn_idle_timeout: Mutex<Option<Duration>>,
+    usable: Mutex<HashMap<u64, Arc<AtomicBool>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl TestFactory {
+    /// A factory whose connects succeed at once.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Connections created so far (successful connects).
+    pub fn created(&self) -> usize {
+        self.shared.next_id.load(Ordering::SeqCst) as usize
+    }
+
+    /// Connect attempts started so far, successful or not.
+    pub fn attempts(&self) -> usize {
+        self.shared.attempts.load(Ordering::SeqCst)
+    }
+
+    /// Connect futures alive now (started and neither finished nor dropped).
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Makes the next `n` connects fail with [`TestError`] (once past the gate, if held).
+    pub fn fail_next(&self, n: usize) {
+        self.shared.fail_next.fetch_add(n, Ordering::SeqCst);
+    }
+
+    /// Makes connects yield to the executor once before they finish (or not), so that they take
+    /// two polls and can be cancelled midway.
+    pub fn yield_in_connect(&self, on: bool) {
+        self.shared.yield_in_connect.store(on, Ordering::SeqCst);
+    }
+
+    /// From now on, connects wait at a gate until [`release`](Self::release) lets them through.
+    pub fn hold(&self) {
+        self.shared.gate.hold();
+    }
+
+    /// Lets `n` held connects through the gate (now or as they arrive).
+    pub fn release(&self, n: usize) {
+        self.shared.gate.release(n);
+    }
+
+    /// Opens the gate for good: every connect, waiting or to come, goes through.
+    pub fn open(&self) {
+        self.shared.gate.open();
+    }
+
+    /// Ids of the connections closed through [`Connection::close`], in order.
+    pub fn closed(&self) -> Vec<u64> {
+        lock(&self.shared.closed).clone()
+    }
+
+    /// How many connections were closed through [`Connection::close`].
+    pub fn closed_count(&self) -> usize {
+        lock(&self.shared.closed).len()
+    }
+
+    /// Connections created and not yet dropped (closed or not): what the pool still holds.
+    pub fn live(&self) -> usize {
+        self.created() - self.shared.dropped.load(Ordering::SeqCst)
+    }
+
+    /// Marks the connection `id` unusable: [`Connection::is_usable`] returns `false` from now on.
+    ///
+    /// # Panics
+    ///
+    /// If no connection with this id was created.
+    pub fn mark_unusable(&self, id: u64) {
+        lock(&self.shared.usable)
+            .get(&id)
+            .expect("no connection with this id")
+            .store(false, Ordering::SeqCst);
+    }
+
+    /// The idle timeout of their own that connections created from now on announce.
+    pub fn set_conn_idle_timeout(&self, timeout: Option<Duration>) {
+        *lock(&self.shared.conn_idle_timeout) = timeout;
+    }
+}
+
+impl fmt::Debug for TestFactory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestFactory")
+            .field("created", &self.created())
+            .field("attempts", &self.attempts())
+            .field("in_flight", &self.in_flight())
+            .field("closed", &self.closed())
+            .field("live", &self.live())
+            .finish()
+    }
+}
+
+impl<K: Send + Sync + 'static> Connect<K> for TestFactory {
+    type Conn = TestConn;
+    type Error = TestError;
+
+    fn connect(&self, _key: &K) -> impl Future<Output = Result<TestConn, TestError>> + Send {
+        let shared = self.shared.clone();
+        shared.attempts.fetch_add(1, Ordering::SeqCst);
+        shared.in_flight.fetch_add(1, Ordering::SeqCst);
+        let in_flight = InFlight(shared.clone());
+        let yields = shared.yield_in_connect.load(Ordering::SeqCst);
+        async move {
+            shared.gate.pass().await;
+            if yields {
+                futures_lite::future::yield_now().await;
+            }
+            drop(in_flight);
+            let fail = shared
+                .fail_next
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if fail {
+                return Err(TestError);
+            }
+            Ok(TestConn::new(shared))
+        }
+    }
+}
+
+/// Counts a connect future as in flight until it finishes or is dropped.
+struct InFlight(Arc<Shared>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Holds connects until released; open by default.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    event: Event,
+}
+
+#[derive(Default)]
+struct GateState {
+    held: bool,
+    permits: usize,
+}
+
+impl Gate {
+    fn hold(&self) {
+        lock(&self.state).held = true;
+    }
+
+    fn release(&self, n: usize) {
+        lock(&self.state).permits += n;
+        self.event.notify(usize::MAX);
+    }
+
+    fn open(&self) {
+        lock(&self.state).held = false;
+        self.event.notify(usize::MAX);
+    }
+
+    fn try_pass(&self) -> bool {
+        let mut state = lock(&self.state);
+        if !state.held {
+            return true;
+        }
+        if state.permits > 0 {
+            state.permits -= 1;
+            return true;
+        }
+        false
+    }
+
+    async fn pass(&self) {
+        loop {
+            if self.try_pass() {
+                return;
+            }
+            let listener = self.event.listen();
+            if self.try_pass() {
+                return;
+            }
+            listener.await;
+        }
+    }
+}
+
+/// A connection made by [`TestFactory`]: an id, a usable flag, and an optional idle timeout of its
+/// own. Closing it records its id with the factory.
+pub struct TestConn {
+    id: u64,
+    usable: Arc<AtomicBool>,
+    idle_timeout: Option<Duration>,
+    shared: Arc<Shared>,
+}
+
+impl TestConn {
+    fn new(shared: Arc<Shared>) -> Self {
+        let id = shared.next_id.fetch_add(1, Ordering::SeqCst) + 1;
+        let usable = Arc::new(AtomicBool::new(true));
+        lock(&shared.usable).insert(id, usable.clone());
+        let idle_timeout = *lock(&shared.conn_idle_timeout);
+        TestConn {
+            id,
+            usable,
+            idle_timeout,
+            shared,
+        }
+    }
+
+    /// The connection's id: 1 for the factory's first, and so on.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Sets what [`Connection::is_usable`] answers.
+    pub fn set_usable(&self, usable: bool) {
+        self.usable.store(usable, Ordering::SeqCst);
+    }
+}
+
+impl fmt::Debug for TestConn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestConn")
+            .field("id", &self.id)
+            .field("usable", &self.usable.load(Ordering::SeqCst))
+            .field("idle_timeout", &self.idle_timeout)
+            .finish()
+    }
+}
+
+impl Connection for TestConn {
+    fn is_usable(&self) -> bool {
+        self.usable.load(Ordering::SeqCst)
+    }
+
+    fn idle_timeout(&self) -> Option<Duration> {
+        self.idle_timeout
+    }
+
+    async fn close(self) {
+        // Recorded after the drop, so that a test that sees a connection closed also sees it
+        // gone from `live()`, whatever thread ran the close.
+        let (id, shared) = (self.id, self.shared.clone());
+        drop(self);
+        lock(&shared.closed).push(id);
+    }
+}
+
+impl Drop for TestConn {
+    fn drop(&mut self) {
+        self.shared.dropped.fetch_add(1, Ordering::SeqCst);
+    }
+}

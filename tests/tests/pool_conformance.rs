@@ -1,0 +1,133 @@
+//! The pool's conformance suite.
+//!
+//! Every scenario is an `async fn` written once, generic over the runtime ([`Harness`]), and
+//! instantiated below as a test under tokio (current-thread and multi-thread), smol and the manual
+//! clock. Scenarios that move time ([`TimeControl`]) run on the manual clock only, with poll-level
+//! control; under real runtimes nothing sleeps and every wait is bounded.
+//!
+//! [`Harness`]: fusebox_tests::Harness
+//! [`TimeControl`]: fusebox_tests::TimeControl
+#![forbid(unsafe_code)]
+
+#[path = "pool_conformance/basics.rs"]
+mod basics;
+#[path = "pool_conformance/cancel.rs"]
+mod cancel;
+#[path = "pool_conformance/config.rs"]
+mod config;
+#[path = "pool_conformance/lifecycle.rs"]
+mod lifecycle;
+#[path = "pool_conformance/timing.rs"]
+mod timing;
+#[path = "pool_conformance/waiting.rs"]
+mod waiting;
+
+// Destination keys of the scenarios. Not `&'static str`: a key type with a lifetime in it makes
+// rustc unable to prove an acquire future `Send` inside a spawned task (see send_sync.rs).
+const A: char = 'a';
+const B: char = 'b';
+const C: char = 'c';
+const D: char = 'd';
+
+/// Turns scenarios into tests of one harness, in a module named after the runtime.
+macro_rules! instantiate {
+    ($runtime:ident, $harness:expr, [$($module:ident :: $scenario:ident),* $(,)?]) => {
+        mod $runtime {
+            #[allow(unused_imports)]
+            use fusebox_tests::Harness;
+            $(
+                #[test]
+                fn $scenario() {
+                    let h = $harness;
+                    h.run(crate::$module::$scenario(&h));
+                }
+            )*
+        }
+    };
+}
+
+/// The scenarios that need no control of time: run under every harness.
+macro_rules! everywhere {
+    ($runtime:ident, $harness:expr) => {
+        instantiate!(
+            $runtime,
+            $harness,
+            [
+                basics::reuse_idle,
+                basics::lifo_reuse_of_most_recent,
+                basics::per_key_limit,
+                basics::wait_none_fails_at_once,
+                basics::unusable_connection_is_not_reused,
+                basics::discard_frees_the_slot_for_a_waiter,
+                basics::max_total_evicts_lru_idle_of_another_key,
+                basics::max_total_waiter_served_when_a_connection_idles,
+                waiting::forever_is_woken_by_a_release,
+                waiting::forever_is_woken_across_tasks,
+                waiting::fifo_order_of_waiters_polled,
+                waiting::fifo_order_of_waiters_in_tasks,
+                waiting::two_releases_wake_two_waiters_polled,
+                waiting::two_releases_wake_two_waiters_in_tasks,
+                cancel::dropped_while_waiting,
+                cancel::dropped_after_being_handed_a_connection,
+                cancel::dropped_after_being_handed_a_slot,
+                cancel::dropped_while_connecting,
+                cancel::connect_failure_frees_the_slot_and_wakes_a_waiter,
+                cancel::connect_failure_alone_leaks_nothing,
+                lifecycle::close_fails_waiters_and_closes_idle_then_busy,
+                lifecycle::close_with_a_connect_in_flight_leaks_nothing,
+                lifecycle::dropping_the_pool_closes_idle_connections,
+            ]
+        );
+    };
+}
+
+everywhere!(
+    tokio_current_thread,
+    fusebox_tests::TokioHarness::current_thread()
+);
+everywhere!(
+    tokio_multi_thread,
+    fusebox_tests::TokioHarness::multi_thread(2)
+);
+everywhere!(smol, fusebox_tests::SmolHarness::new());
+everywhere!(manual, fusebox_tests::ManualHarness::new());
+
+instantiate!(
+    manual_timed,
+    fusebox_tests::ManualHarness::new(),
+    [
+        timing::wait_up_fails_exactly_at_the_deadline,
+        timing::wait_up_is_served_before_the_deadline,
+        timing::wait_up_takes_a_grant_that_arrives_with_the_deadline,
+        timing::idle_expiry_at_the_timeout_boundary,
+        timing::own_idle_timeout_overrides_the_pool,
+        timing::max_lifetime_at_the_boundary,
+        timing::reaper_removes_expired_connections_and_empty_keys,
+        timing::reaper_keeps_keys_in_use,
+        timing::reaper_ends_when_the_pool_closes,
+        timing::connect_timeout_at_the_boundary,
+    ]
+);
+
+// Scenarios that fail on a known bug of the core, kept here so that they pass once it is fixed.
+mod manual_timed_bugs {
+    use fusebox_tests::Harness;
+
+    #[test]
+    fn wait_up_beyond_the_representable_waits() {
+        let h = fusebox_tests::ManualHarness::new();
+        h.run(crate::timing::wait_up_beyond_the_representable_waits(&h));
+    }
+
+    #[test]
+    fn connect_timeout_beyond_the_representable_connects() {
+        let h = fusebox_tests::ManualHarness::new();
+        h.run(crate::timing::connect_timeout_beyond_the_representable_connects(&h));
+    }
+
+    #[test]
+    fn reap_interval_beyond_the_representable_never_reaps() {
+        let h = fusebox_tests::ManualHarness::new();
+        h.run(crate::timing::reap_interval_beyond_the_representable_never_reaps(&h));
+    }
+}

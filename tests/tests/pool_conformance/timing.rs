@@ -1,0 +1,389 @@
+//! Everything that depends on time, on a clock the test moves: `Wait::Up`, idle expiry, maximum
+//! lifetime, the reaper, the connect timeout. Each boundary is checked one nanosecond before and
+//! exactly at the instant.
+
+use std::time::Duration;
+
+use fusebox_core::{AcquireError, Wait};
+use fusebox_tests::{Gauges, Probe, TestFactory, TimeControl, builder, gauges};
+
+use crate::{A, B};
+
+const NS: Duration = Duration::from_nanos(1);
+
+/// `Wait::Up(d)` is pending and unwoken at `d - 1ns` and fails with a timeout of exactly `d` at
+/// `d`, leaving the line; the connection it waited for then goes idle.
+pub(crate) async fn wait_up_fails_exactly_at_the_deadline<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let pool = builder(h, &f).max_per_key(1).build().unwrap();
+    let held = pool.acquire(&A, Wait::None).await.unwrap();
+    let d = Duration::from_millis(250);
+    let wait = Wait::from_millis(250).unwrap();
+    assert_eq!(wait, Wait::Up(d));
+
+    let mut waiter = Probe::new(pool.acquire(&A, wait));
+    waiter.assert_pending();
+    h.advance(d - NS);
+    assert!(!waiter.is_woken(), "woken before the deadline");
+    waiter.assert_pending();
+    h.advance(NS);
+    assert!(waiter.is_woken(), "not woken at the deadline");
+    match waiter.ready() {
+        Err(AcquireError::Timeout { waited }) => assert_eq!(waited, d),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert_eq!(
+        gauges(&pool, A),
+        Gauges {
+            busy: 1,
+            ..Gauges::default()
+        }
+    );
+    assert_eq!(pool.stats_for(&A).unwrap().timed_out, 1);
+
+    drop(held);
+    assert_eq!(
+        gauges(&pool, A),
+        Gauges {
+            idle: 1,
+            ..Gauges::default()
+        }
+    );
+}
+
+/// `Wait::Up(d)` served at `d - 1ns` returns the connection, and its deadline passing later does
+/// nothing.
+pub(crate) async fn wait_up_is_served_before_the_deadline<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let pool = builder(h, &f).max_per_key(1).build().unwrap();
+    let held = pool.acquire(&A, Wait::None).await.unwrap();
+    let d = Duration::from_secs(2);
+    let mut waiter = Probe::new(pool.acquire(&A, Wait::Up(d)));
+    waiter.assert_pending();
+
+    h.advance(d - NS);
+    drop(held);
+    assert!(waiter.is_woken());
+    let got = waiter.ready().expect("served in time");
+    assert_eq!(got.id(), 1);
+    h.advance(d);
+    h.run_ready();
+    assert_eq!(
+        gauges(&pool, A),
+        Gauges {
+            busy: 1,
+            ..Gauges::default()
+        }
+    );
+    assert_eq!(pool.stats_for(&A).unwrap().timed_out, 0);
+}
+
+/// A connection handed over at the very instant of the deadline, before the waiter runs, is
+/// returned rather than lost behind a timeout.
+pub(crate) async fn wait_up_takes_a_grant_that_arrives_with_the_deadline<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let pool = builder(h, &f).max_per_key(1).build().unwrap();
+    let held = pool.acquire(&A, Wait::None).await.unwrap();
+    let d = Duration::from_secs(1);
+    let mut waiter = Probe::new(pool.acquire(&A, Wait::Up(d)));
+    waiter.assert_pending();
+
+    h.advance(d);
+    drop(held);
+    let got = waiter.ready().expect("the grant wins over the deadline");
+    assert_eq!(got.id(), 1);
+    assert_eq!(pool.stats_for(&A).unwrap().timed_out, 0);
+    drop(got);
+    assert_eq!(
+        gauges(&pool, A),
+        Gauges {
+            idle: 1,
+            ..Gauges::default()
+        }
+    );
+}
+
+/// A `Wait::Up` too long for the clock to represent its deadline waits like `Wait::Forever`
+/// instead of panicking.
+pub(crate) async fn wait_up_beyond_the_representable_waits<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let pool = builder(h, &f).max_per_key(1).build().unwrap();
+    let held = pool.acquire(&A, Wait::None).await.unwrap();
+    let mut waiter = Probe::new(pool.acquire(&A, Wait::Up(Duration::MAX)));
+    waiter.assert_pending();
+    h.advance(Duration::from_secs(365 * 24 * 3600));
+    waiter.assert_pending();
+    drop(held);
+    assert_eq!(waiter.ready().expect("served").id(), 1);
+}
+
+/// An idle connection is reused up to `idle_timeout - 1ns` after its last use and expired at
+/// exactly `idle_timeout`; the time counts from the last use, not from creation.
+pub(crate) async fn idle_expiry_at_the_timeout_boundary<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let timeout = Duration::from_secs(30);
+    let pool = builder(h, &f)
+        .max_per_key(1)
+        .idle_timeout(timeout)
+        .build()
+        .unwrap();
+    drop(pool.acquire(&A, Wait::None).await.unwrap());
+
+    for round in 0..2 {
+        h.advance(timeout - NS);
+        let c = pool.acquire(&A, Wait::None).await.unwrap();
+        assert_eq!(c.id(), 1, "round {round}: reused 1ns before the timeout");
+    }
+    h.advance(timeout);
+    let c = pool.acquire(&A, Wait::None).await.unwrap();
+    assert_eq!(c.id(), 2, "expired at exactly the timeout");
+    let counts = pool.stats_for(&A).unwrap();
+    assert_eq!((counts.created, counts.reused, counts.expired), (2, 2, 1));
+    h.settle("the expired connection to close", || f.closed() == [1])
+        .await;
+}
+
+/// A connection's own idle timeout replaces the pool's, shorter or longer.
+pub(crate) async fn own_idle_timeout_overrides_the_pool<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let pool = builder(h, &f)
+        .max_per_key(1)
+        .idle_timeout(Duration::from_secs(90))
+        .build()
+        .unwrap();
+
+    let short = Duration::from_secs(5);
+    f.set_conn_idle_timeout(Some(short));
+    drop(pool.acquire(&A, Wait::None).await.unwrap());
+    h.advance(short - NS);
+    drop(pool.acquire(&A, Wait::None).await.unwrap());
+    h.advance(short);
+    assert_eq!(pool.acquire(&A, Wait::None).await.unwrap().id(), 2);
+
+    f.set_conn_idle_timeout(Some(Duration::from_secs(120)));
+    drop(pool.acquire(&B, Wait::None).await.unwrap());
+    h.advance(Duration::from_secs(100));
+    let c = pool.acquire(&B, Wait::None).await.unwrap();
+    assert_eq!(c.id(), 3, "kept past the pool's 90 s by its own 120 s");
+}
+
+/// `max_lifetime` counts from creation however busy the connection is: one reaching it while busy
+/// is closed when returned, one reaching it idle is not handed out.
+pub(crate) async fn max_lifetime_at_the_boundary<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let lifetime = Duration::from_secs(60);
+    let pool = builder(h, &f)
+        .max_per_key(1)
+        .max_lifetime(lifetime)
+        .build()
+        .unwrap();
+    drop(pool.acquire(&A, Wait::None).await.unwrap());
+    h.advance(lifetime - NS);
+    let c = pool.acquire(&A, Wait::None).await.unwrap();
+    assert_eq!(c.id(), 1, "1ns short of its lifetime");
+    h.advance(NS);
+    drop(c);
+    assert_eq!(gauges(&pool, A), Gauges::default(), "closed on return");
+    h.settle("the old connection to close", || f.closed() == [1])
+        .await;
+
+    drop(pool.acquire(&A, Wait::None).await.unwrap());
+    h.advance(lifetime);
+    assert_eq!(pool.acquire(&A, Wait::None).await.unwrap().id(), 3);
+    assert_eq!(pool.stats_for(&A).unwrap().expired, 2);
+}
+
+/// Each round, the reaper closes idle connections that expired and forgets keys left with
+/// nothing; it ends when the pool is dropped.
+pub(crate) async fn reaper_removes_expired_connections_and_empty_keys<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let pool = builder(h, &f)
+        .max_per_key(1)
+        .idle_timeout(Duration::from_secs(10))
+        .reap_interval(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    h.run_ready();
+    assert_eq!(
+        h.pending_sleeps(),
+        1,
+        "the reaper waits for its first round"
+    );
+
+    drop(pool.acquire(&A, Wait::None).await.unwrap());
+    h.advance(Duration::from_secs(25));
+    drop(pool.acquire(&B, Wait::None).await.unwrap());
+    h.advance(Duration::from_secs(5) - NS);
+    h.run_ready();
+    assert!(pool.stats_for(&A).is_some(), "no round before the interval");
+    assert!(f.closed().is_empty());
+
+    h.advance(NS);
+    h.run_ready();
+    assert_eq!(pool.stats_for(&A), None, "the expired key is forgotten");
+    assert_eq!(f.closed(), [1]);
+    assert_eq!(
+        gauges(&pool, B),
+        Gauges {
+            idle: 1,
+            ..Gauges::default()
+        }
+    );
+    let total = pool.stats().total;
+    assert_eq!((total.created, total.expired, total.idle), (2, 1, 1));
+
+    h.advance(Duration::from_secs(30));
+    h.run_ready();
+    assert_eq!(pool.stats_for(&B), None);
+    assert_eq!(f.closed(), [1, 2]);
+    let stats = pool.stats();
+    assert!(stats.keys.is_empty());
+    assert_eq!((stats.total.created, stats.total.expired), (2, 2));
+
+    assert_eq!(h.pending_sleeps(), 1);
+    drop(pool);
+    h.run_ready();
+    assert_eq!(h.pending_sleeps(), 0, "the reaper ends with the pool");
+}
+
+/// The reaper leaves alone keys with a busy connection or a waiter, and the waiter is still served.
+pub(crate) async fn reaper_keeps_keys_in_use<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let pool = builder(h, &f)
+        .max_per_key(1)
+        .idle_timeout(Duration::from_secs(10))
+        .reap_interval(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    h.run_ready();
+    let held = pool.acquire(&A, Wait::None).await.unwrap();
+    let mut waiter = Probe::new(pool.acquire(&A, Wait::Forever));
+    waiter.assert_pending();
+    h.advance(Duration::from_secs(30));
+    h.run_ready();
+    assert_eq!(
+        gauges(&pool, A),
+        Gauges {
+            busy: 1,
+            waiting: 1,
+            ..Gauges::default()
+        }
+    );
+
+    // A key used again after being forgotten starts afresh under the same limits.
+    drop(pool.acquire(&B, Wait::None).await.unwrap());
+    h.advance(Duration::from_secs(30));
+    h.run_ready();
+    assert_eq!(pool.stats_for(&B), None);
+    drop(held);
+    assert_eq!(waiter.ready().expect("still served").id(), 1);
+    let b = pool.acquire(&B, Wait::None).await.unwrap();
+    assert_eq!(b.id(), 3);
+    assert!(
+        pool.acquire(&B, Wait::None).await.is_err(),
+        "B's limit holds"
+    );
+}
+
+/// `close()` ends the reaper at once.
+pub(crate) async fn reaper_ends_when_the_pool_closes<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let pool = builder(h, &f).max_per_key(1).build().unwrap();
+    h.run_ready();
+    assert_eq!(h.pending_sleeps(), 1);
+    pool.close();
+    h.run_ready();
+    assert_eq!(
+        h.pending_sleeps(),
+        0,
+        "the reaper ends when the pool closes"
+    );
+}
+
+/// A connect still pending at `connect_timeout - 1ns` fails with `ConnectTimeout` at exactly the
+/// timeout, abandons the attempt, and hands the slot to the next waiter, whose own attempt gets a
+/// full timeout.
+pub(crate) async fn connect_timeout_at_the_boundary<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let timeout = Duration::from_secs(2);
+    let pool = builder(h, &f)
+        .max_per_key(1)
+        .connect_timeout(timeout)
+        .build()
+        .unwrap();
+    f.hold();
+    let mut a1 = Probe::new(pool.acquire(&A, Wait::Forever));
+    a1.assert_pending();
+    let mut w2 = Probe::new(pool.acquire(&A, Wait::Forever));
+    w2.assert_pending();
+    assert_eq!(
+        gauges(&pool, A),
+        Gauges {
+            connecting: 1,
+            waiting: 1,
+            ..Gauges::default()
+        }
+    );
+
+    h.advance(timeout - NS);
+    assert!(!a1.is_woken());
+    a1.assert_pending();
+    h.advance(NS);
+    assert!(a1.is_woken());
+    match a1.ready() {
+        Err(AcquireError::ConnectTimeout(d)) => assert_eq!(d, timeout),
+        other => panic!("expected a connect timeout, got {other:?}"),
+    }
+    assert_eq!(f.in_flight(), 0, "the timed-out attempt is dropped");
+    assert!(w2.is_woken(), "the slot goes to the waiter");
+    assert_eq!(
+        gauges(&pool, A),
+        Gauges {
+            connecting: 1,
+            ..Gauges::default()
+        }
+    );
+    assert_eq!(pool.stats_for(&A).unwrap().connect_failures, 1);
+
+    w2.assert_pending();
+    h.advance(timeout - NS);
+    w2.assert_pending();
+    f.open();
+    assert!(w2.is_woken());
+    assert_eq!(w2.ready().expect("connected in time").id(), 1);
+}
+
+/// A connect timeout too long for the clock to represent its deadline either is refused by
+/// `build()` or never fires; it never panics.
+pub(crate) async fn connect_timeout_beyond_the_representable_connects<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let built = builder(h, &f)
+        .max_per_key(1)
+        .connect_timeout(Duration::MAX)
+        .build();
+    let Ok(pool) = built else { return };
+    let c = pool.acquire(&A, Wait::None).await.expect("a connection");
+    assert_eq!(c.id(), 1);
+}
+
+/// A reap interval too long for the clock to represent either is refused by `build()` or never
+/// comes round; the reaper task never panics.
+pub(crate) async fn reap_interval_beyond_the_representable_never_reaps<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let built = builder(h, &f)
+        .max_per_key(1)
+        .reap_interval(Duration::MAX)
+        .build();
+    let Ok(pool) = built else { return };
+    h.run_ready();
+    drop(pool.acquire(&A, Wait::None).await.unwrap());
+    h.advance(Duration::from_secs(365 * 24 * 3600));
+    h.run_ready();
+    assert_eq!(
+        gauges(&pool, A),
+        Gauges {
+            idle: 1,
+            ..Gauges::default()
+        }
+    );
+}
