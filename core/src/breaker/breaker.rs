@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering::*};
 use std::time::Instant;
 
-use super::cell::TripCell;
+use super::cell::{Fields, TripCell};
 use super::config::BreakerConfig;
 use super::error::OpenError;
 use super::group::RecoveryGroup;
@@ -100,10 +100,7 @@ impl Breaker {
         if word == state::CLOSED {
             return Ok(());
         }
-        match self.current_trip(word) {
-            None => Ok(()),
-            Some(trip) => Err(OpenError::new(trip)),
-        }
+        self.reject(word)
     }
 
     /// A request succeeded: the count of consecutive failures starts again from zero. Does not
@@ -192,25 +189,71 @@ impl Breaker {
         Some(trip)
     }
 
-    /// The trip of a breaker whose trip word was `word` when just loaded, or `None` if it is
-    /// closed: loads only, unless a finished recovery closes it now or a recovery task must be
-    /// started.
+    /// The tripped path of `check`.
     #[inline]
-    fn current_trip(&self, mut word: u64) -> Option<Trip> {
+    fn reject(&self, word: u64) -> Result<(), OpenError> {
+        let Some((word, fields)) = self.current_fields(word) else {
+            return Ok(());
+        };
+        // Built here, in place: an `Option<Trip>` in between costs a copy that stalls on the
+        // stores just made.
+        match (self.cell.since(fields), TripCell::reason(fields)) {
+            (Some(since), Some(reason)) => Err(OpenError::new(Trip {
+                since,
+                reason,
+                failures: fields.failures(),
+            })),
+            _ => match self.spilled_trip(word) {
+                Some(trip) => Err(OpenError::new(trip)),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// The trip of a breaker whose trip word was `word` when just loaded, or `None` if it is
+    /// closed.
+    fn current_trip(&self, word: u64) -> Option<Trip> {
+        let (word, fields) = self.current_fields(word)?;
+        match (self.cell.since(fields), TripCell::reason(fields)) {
+            (Some(since), Some(reason)) => Some(Trip {
+                since,
+                reason,
+                failures: fields.failures(),
+            }),
+            _ => self.spilled_trip(word),
+        }
+    }
+
+    /// The stored fields of the trip of a breaker whose trip word was `word` when just loaded,
+    /// with the word they belong to, or `None` if it is closed: loads only, unless a finished
+    /// recovery closes it now or a recovery task must be started.
+    #[inline(always)]
+    fn current_fields(&self, mut word: u64) -> Option<(u64, Fields)> {
         loop {
             if word == state::CLOSED || self.closed_since(word) {
                 return None;
             }
-            if let Some(trip) = self.cell.trip(word) {
-                return Some(trip);
+            if let Some(fields) = self.cell.fields(word) {
+                return Some((word, fields));
             }
             word = self.cell.word(); // it tripped or closed meanwhile
         }
     }
 
+    /// The trip of `word` when it did not fit the atomics, or the current one if the word
+    /// changed; `None` if closed.
+    #[cold]
+    #[inline(never)]
+    fn spilled_trip(&self, word: u64) -> Option<Trip> {
+        match self.cell.spilled(word) {
+            Some(trip) => Some(trip),
+            None => self.current_trip(self.cell.word()),
+        }
+    }
+
     /// Whether the breaker, tripped with `word`, was closed since by a finished recovery (it is
     /// then marked closed). If not, makes sure a recovery runs: one or two loads when one does.
-    #[inline]
+    #[inline(always)]
     fn closed_since(&self, word: u64) -> bool {
         let shared = &*self.group.shared;
         let generation = shared.generation();

@@ -51,13 +51,20 @@ pub(crate) struct TripCell {
     full: Mutex<Option<Trip>>,
 }
 
-/// What a lock-free read of the trip found.
-enum Read {
-    Trip(Trip),
-    /// Look in the mutex.
-    Spilled,
-    /// The word changed meanwhile.
-    Changed,
+/// A trip's fields as stored in a [`TripCell`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fields {
+    since: u64,
+    reason: u64,
+    failures: u32,
+}
+
+impl Fields {
+    /// The trip's count of consecutive failures.
+    #[inline(always)]
+    pub(crate) fn failures(self) -> u32 {
+        self.failures
+    }
 }
 
 impl TripCell {
@@ -79,38 +86,37 @@ impl TripCell {
         self.word.load(Acquire)
     }
 
-    /// The trip of `word`, just loaded by [`word`](TripCell::word); `None` if the word changed
-    /// since (the caller loads it again).
-    #[inline]
-    pub(crate) fn trip(&self, word: u64) -> Option<Trip> {
-        match self.read(word) {
-            Read::Trip(trip) => Some(trip),
-            Read::Changed => None,
-            Read::Spilled => self.read_spilled(word),
-        }
-    }
-
+    /// The stored fields of the trip of `word`, just loaded by [`word`](TripCell::word); `None`
+    /// if the word changed since (the caller loads it again). Plain integers, so that a caller
+    /// looping until it has them builds its trip once, in place.
     #[inline(always)]
-    fn read(&self, word: u64) -> Read {
-        let since = self.since.load(Acquire);
-        let reason = self.reason.load(Acquire);
-        let failures = self.failures.load(Acquire);
-        if self.word.load(Acquire) != word {
-            return Read::Changed;
-        }
-        match (decode_since(self.epoch, since), decode_reason(reason)) {
-            (Some(since), Some(reason)) => Read::Trip(Trip {
-                since,
-                reason,
-                failures,
-            }),
-            _ => Read::Spilled,
-        }
+    pub(crate) fn fields(&self, word: u64) -> Option<Fields> {
+        let fields = Fields {
+            since: self.since.load(Acquire),
+            reason: self.reason.load(Acquire),
+            failures: self.failures.load(Acquire),
+        };
+        (self.word.load(Acquire) == word).then_some(fields)
     }
 
+    /// The `since` of `fields`; `None` if it did not fit (see [`spilled`](TripCell::spilled)).
+    #[inline(always)]
+    pub(crate) fn since(&self, fields: Fields) -> Option<Instant> {
+        decode_since(self.epoch, fields.since)
+    }
+
+    /// The reason of `fields`; `None` if the trip did not fit (see
+    /// [`spilled`](TripCell::spilled)).
+    #[inline(always)]
+    pub(crate) fn reason(fields: Fields) -> Option<TripReason> {
+        decode_reason(fields.reason)
+    }
+
+    /// The trip of `word` as given, for one that did not fit the words; `None` if the word
+    /// changed.
     #[cold]
     #[inline(never)]
-    fn read_spilled(&self, word: u64) -> Option<Trip> {
+    pub(crate) fn spilled(&self, word: u64) -> Option<Trip> {
         // The writer of a trip holds the lock while it publishes the word, so under the lock
         // the mutex's trip is the one of the word, unless the word changed.
         let full = *self.lock().full;
@@ -320,9 +326,12 @@ mod tests {
         let first = trip(epoch + SEC, TripReason::ServerError { status: 502 }, 3);
         cell.lock().publish(CLOSED, 1, first);
         assert_eq!(cell.word(), 1);
-        assert!(matches!(cell.read(1), Read::Trip(t) if t == first));
-        assert_eq!(cell.trip(1), Some(first));
-        assert_eq!(cell.trip(7), None, "another word");
+        let fields = cell.fields(1).unwrap();
+        assert_ne!(fields.reason, SPILLED);
+        assert_eq!(cell.since(fields), Some(first.since));
+        assert_eq!(TripCell::reason(fields), Some(first.reason));
+        assert_eq!(fields.failures(), 3);
+        assert!(cell.fields(7).is_none(), "another word");
 
         // Closed by a recovery but not marked: the writer marks it before the fields change.
         let huge = TripReason::TooSlow {
@@ -330,12 +339,14 @@ mod tests {
         };
         let second = trip(epoch, huge, u32::MAX);
         cell.lock().publish(1, 3, second);
-        assert!(matches!(cell.read(3), Read::Spilled));
-        assert_eq!(cell.trip(3), Some(second));
+        let fields = cell.fields(3).unwrap();
+        assert_eq!(TripCell::reason(fields), None);
+        assert_eq!(cell.spilled(3), Some(second));
 
         assert_eq!(cell.close(1), Err(3));
         assert_eq!(cell.close(3), Ok(3));
         assert_eq!(cell.word(), CLOSED);
-        assert_eq!(cell.trip(3), None);
+        assert!(cell.fields(3).is_none());
+        assert_eq!(cell.spilled(3), None, "the word changed");
     }
 }

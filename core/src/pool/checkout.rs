@@ -36,9 +36,11 @@ pub struct Acquire<'a, K: Key, F: Connect<K>> {
 enum Step<'a, K: Key, F: Connect<K>> {
     Start,
     Waiting {
+        /// `None` while looking for the grant. Declared before `ticket` so that it is dropped
+        /// first: the event is recycled when the ticket ends, and must have no listener of ours.
+        listener: Option<EventListener>,
         ticket: WaiterTicket<'a, K, F>,
         event: Arc<Event>,
-        listener: EventListener,
         started: Instant,
         deadline: Option<BoxFuture<'static, ()>>,
     },
@@ -72,9 +74,9 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
             let mut state = inner.lock();
             match state.checkout(self.key, now, may_wait, &mut fx) {
                 Checkout::Wait(k) => {
-                    let event = Arc::new(Event::new());
+                    let (id, event) = state.enqueue(k);
+                    // Listening before the lock is released: no grant can come before it.
                     let listener = event.listen();
-                    let id = state.enqueue(k, event.clone());
                     (Checkout::Wait(k), Some((id, event, listener)))
                 }
                 other => (other, None),
@@ -94,12 +96,12 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
                     .and_then(|d| now.checked_add(d))
                     .map(|at| inner.clock.sleep_until(at));
                 self.step = Step::Waiting {
+                    listener: Some(listener),
                     ticket: WaiterTicket {
                         inner,
                         id: Some(id),
                     },
                     event,
-                    listener,
                     started: now,
                     deadline,
                 };
@@ -150,24 +152,28 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
             let outcome = match &mut this.step {
                 Step::Start => this.start(),
                 Step::Waiting {
+                    listener,
                     ticket,
                     event,
-                    listener,
                     started,
                     deadline,
                 } => {
-                    if Pin::new(&mut *listener).poll(cx).is_ready() {
-                        match ticket.take_grant() {
-                            Some((grant, k)) => this.granted(grant, k),
-                            None => {
-                                // Not granted after all: listen again, then look once more.
-                                *listener = event.listen();
-                                continue;
-                            }
-                        }
+                    let woken = match listener {
+                        Some(l) => Pin::new(l).poll(cx).is_ready(),
+                        None => true,
+                    };
+                    if woken {
+                        // Look for the grant; if there is none (a late notification for the
+                        // event's previous waiter), listen again under the same lock, so that
+                        // a grant made after it is sure to notify us.
+                        *listener = None;
+                        ticket
+                            .take_grant_or_listen(event, listener)
+                            .and_then(|(grant, k)| this.granted(grant, k))
                     } else if let Some(sleep) = deadline
                         && sleep.as_mut().poll(cx).is_ready()
                     {
+                        *listener = None;
                         let waited = this.inner.clock.now().saturating_duration_since(*started);
                         match ticket.give_up() {
                             Some((grant, k)) => this.granted(grant, k),
@@ -233,11 +239,24 @@ struct WaiterTicket<'a, K: Key, F: Connect<K>> {
 }
 
 impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
-    fn take_grant(&mut self) -> Option<(Grant<F::Conn>, KeyId)> {
+    /// Takes the grant if there is one; else starts `listener` on `event` before unlocking.
+    fn take_grant_or_listen(
+        &mut self,
+        event: &Event,
+        listener: &mut Option<EventListener>,
+    ) -> Option<(Grant<F::Conn>, KeyId)> {
         let id = self.id?;
-        let taken = self.inner.lock().take_grant(id)?;
-        self.id = None;
-        Some(taken)
+        let mut state = self.inner.lock();
+        match state.take_grant(id) {
+            Some(taken) => {
+                self.id = None;
+                Some(taken)
+            }
+            None => {
+                *listener = Some(event.listen());
+                None
+            }
+        }
     }
 
     fn give_up(&mut self) -> Option<(Grant<F::Conn>, KeyId)> {

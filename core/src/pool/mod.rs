@@ -171,7 +171,15 @@ impl<K: Key, F: Connect<K>> Inner<K, F> {
     }
 
     /// Acts on what a transition asked for, with the lock released.
-    fn apply(&self, mut fx: Effects<F::Conn>) {
+    #[inline]
+    fn apply(&self, fx: Effects<F::Conn>) {
+        if !fx.is_empty() {
+            self.apply_slow(fx);
+        }
+    }
+
+    #[cold]
+    fn apply_slow(&self, mut fx: Effects<F::Conn>) {
         for event in fx.wakes() {
             event.notify(1);
         }

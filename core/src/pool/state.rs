@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use event_listener::Event;
+use foldhash::fast::RandomState;
 use slab::Slab;
 
 use super::stats::{Counts, Stats};
@@ -63,6 +64,17 @@ impl<C: Connection> Idle<C> {
 
     fn is_reusable(&self, now: Instant, limits: &Limits) -> bool {
         !self.is_expired(now, limits) && self.conn.is_usable()
+    }
+
+    /// Whether a connection coming back from use at `now` must not be kept: unusable, past its
+    /// maximum lifetime, or with an idle timeout of zero. (Its idle time is zero, so no other idle
+    /// timeout can have run out.)
+    fn is_spent(&self, now: Instant, limits: &Limits) -> bool {
+        !self.conn.is_usable()
+            || self.conn.idle_timeout() == Some(Duration::ZERO)
+            || limits
+                .max_lifetime
+                .is_some_and(|l| now.saturating_duration_since(self.created) >= l)
     }
 }
 
@@ -120,6 +132,11 @@ impl<C> Effects<C> {
         }
     }
 
+    /// Whether there is nothing to do: the common case, checked first.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.wake.is_none() && self.close.is_empty()
+    }
+
     /// The waiters to wake, in the order they were granted.
     pub(crate) fn wakes(&mut self) -> impl Iterator<Item = Arc<Event>> + '_ {
         self.wake.take().into_iter().chain(self.wake_more.drain(..))
@@ -168,7 +185,9 @@ impl<K, C> KeyState<K, C> {
 /// The whole pool's state, behind the pool's one lock.
 pub(crate) struct State<K, C> {
     limits: Limits,
-    index: HashMap<K, KeyId>,
+    /// Keys to their state. foldhash: the lookup runs under the lock on every acquire, and SipHash
+    /// cost a fifth of the locked section.
+    index: HashMap<K, KeyId, RandomState>,
     keys: Slab<KeyState<K, C>>,
     waiters: Slab<Waiter<C>>,
     /// Open connections over all keys.
@@ -179,13 +198,18 @@ pub(crate) struct State<K, C> {
     closed: bool,
     /// Counters of keys removed by the reaper.
     retired: Counts,
+    /// Events of ended waiters, for the next ones.
+    spare_events: Vec<Arc<Event>>,
 }
+
+/// How many events of ended waiters are kept for reuse.
+const MAX_SPARE_EVENTS: usize = 256;
 
 impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
     pub(crate) fn new(limits: Limits) -> Self {
         State {
             limits,
-            index: HashMap::new(),
+            index: HashMap::default(),
             keys: Slab::new(),
             waiters: Slab::new(),
             total: 0,
@@ -193,6 +217,7 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
             next_seq: 0,
             closed: false,
             retired: Counts::default(),
+            spare_events: Vec::new(),
         }
     }
 
@@ -247,25 +272,35 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         }
     }
 
-    /// Queues a waiter for `key` after [`Checkout::Wait`]; `event` is notified when it is granted.
-    pub(crate) fn enqueue(&mut self, k: KeyId, event: Arc<Event>) -> WaiterId {
+    /// Queues a waiter for `key` after [`Checkout::Wait`]; the event returned is notified when it
+    /// is granted.
+    ///
+    /// Events are recycled: the waiter must stop listening before the call that ends it
+    /// ([`take_grant`](State::take_grant), [`give_up`](State::give_up), [`cancel`](State::cancel)),
+    /// and treat a wakeup as a hint to look, since a late notification for the event's previous
+    /// waiter may reach it.
+    pub(crate) fn enqueue(&mut self, k: KeyId) -> (WaiterId, Arc<Event>) {
+        let event = self
+            .spare_events
+            .pop()
+            .unwrap_or_else(|| Arc::new(Event::new()));
         let seq = self.next_seq;
         self.next_seq += 1;
         let w = self.waiters.insert(Waiter {
             key: k,
             seq,
             grant: None,
-            event,
+            event: event.clone(),
         });
         self.keys[k].waiters.push_back(w);
         self.waiting += 1;
-        w
+        (w, event)
     }
 
     /// Takes the waiter's grant, with its key, if it has one, ending the waiter.
     pub(crate) fn take_grant(&mut self, w: WaiterId) -> Option<(Grant<C>, KeyId)> {
         self.waiters[w].grant.as_ref()?;
-        let waiter = self.waiters.remove(w);
+        let waiter = self.remove_waiter(w);
         if let Some(Grant::Conn(_)) = waiter.grant {
             self.keys[waiter.key].counts.reused += 1;
         }
@@ -278,7 +313,7 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         if let Some(grant) = self.take_grant(w) {
             return Some(grant);
         }
-        let waiter = self.waiters.remove(w);
+        let waiter = self.remove_waiter(w);
         self.unqueue(waiter.key, w);
         self.keys[waiter.key].counts.timed_out += 1;
         None
@@ -286,7 +321,7 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
 
     /// The waiter was dropped: whatever it had been handed goes to the next in line.
     pub(crate) fn cancel(&mut self, w: WaiterId, fx: &mut Effects<C>) {
-        let waiter = self.waiters.remove(w);
+        let waiter = self.remove_waiter(w);
         let k = waiter.key;
         match waiter.grant {
             None => self.unqueue(k, w),
@@ -305,7 +340,7 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
     /// A busy connection comes back, stamped with its last use.
     pub(crate) fn checkin(&mut self, k: KeyId, idle: Idle<C>, now: Instant, fx: &mut Effects<C>) {
         self.keys[k].busy -= 1;
-        if !self.closed && !idle.is_reusable(now, &self.limits) {
+        if !self.closed && idle.is_spent(now, &self.limits) {
             self.keys[k].counts.expired += 1;
             fx.close.push(idle.conn);
             self.free_slot(k, fx);
@@ -508,6 +543,16 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
             self.total += 1;
             self.grant(w, Grant::Slot, fx);
         }
+    }
+
+    /// Ends a waiter, keeping its event for the next one: a waiting acquire costs no allocation
+    /// once the pool has seen as many waiters at once before.
+    fn remove_waiter(&mut self, w: WaiterId) -> Waiter<C> {
+        let waiter = self.waiters.remove(w);
+        if self.spare_events.len() < MAX_SPARE_EVENTS {
+            self.spare_events.push(waiter.event.clone());
+        }
+        waiter
     }
 
     fn pop_waiter(&mut self, k: KeyId) -> Option<WaiterId> {

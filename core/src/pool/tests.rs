@@ -1,10 +1,8 @@
 //! Tests of the pure state machine: transitions by hand, and random sequences against its
 //! invariants.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use event_listener::Event;
 use proptest::prelude::*;
 
 use super::state::{Checkout, Effects, Grant, Idle, Limits, State, WaiterId};
@@ -62,7 +60,7 @@ fn open(st: &mut State<u8, Conn>, key: u8, id: u32, now: Instant) -> (usize, Idl
 
 fn wait(st: &mut State<u8, Conn>, key: u8, now: Instant) -> WaiterId {
     match st.checkout(&key, now, true, &mut fx()) {
-        Checkout::Wait(k) => st.enqueue(k, Arc::new(Event::new())),
+        Checkout::Wait(k) => st.enqueue(k).0,
         other => panic!("expected to wait, got {other:?}"),
     }
 }
@@ -331,7 +329,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
                 Checkout::Reuse(k, idle) => busy.push((k, idle)),
                 Checkout::Connect(k) => connecting.push(k),
                 Checkout::Wait(k) => {
-                    let w = st.enqueue(k, Arc::new(Event::new()));
+                    let (w, _) = st.enqueue(k);
                     waiters.push((key, w, arrival));
                     arrival += 1;
                 }
