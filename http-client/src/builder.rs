@@ -8,6 +8,8 @@ use fusebox_core::Pool;
 use fusebox_core::rt::{Clock, Dial, Runtime, Spawner};
 
 use crate::client::{Client, Inner};
+#[cfg(feature = "tls")]
+use crate::tls::TlsConfig;
 use crate::{Connector, Error};
 
 /// Configures a [`Client`]; made by [`Client::builder`].
@@ -23,6 +25,8 @@ use crate::{Connector, Error};
 /// | [`connect_timeout`](Builder::connect_timeout) | 10 s |
 /// | [`request_timeout`](Builder::request_timeout) | 30 s |
 /// | [`max_body_size`](Builder::max_body_size) | 16 MiB |
+/// | `tls` (feature `tls`) | `TlsConfig::default()`: `webpki-roots` roots, SNI, ALPN `http/1.1` |
+/// | `tls_handshake_timeout` (feature `tls`) | none of its own: within the connect timeout |
 ///
 /// ```
 /// use std::time::Duration;
@@ -55,6 +59,10 @@ pub struct Builder {
     connect_timeout: Duration,
     request_timeout: Duration,
     max_body_size: usize,
+    #[cfg(feature = "tls")]
+    tls: Option<TlsConfig>,
+    #[cfg(feature = "tls")]
+    tls_handshake_timeout: Option<Duration>,
 }
 
 impl Builder {
@@ -69,6 +77,10 @@ impl Builder {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_body_size: 16 * 1024 * 1024,
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            tls_handshake_timeout: None,
         }
     }
 
@@ -118,7 +130,8 @@ impl Builder {
         self
     }
 
-    /// How long opening a connection (TCP and handshake) may take.
+    /// How long opening a connection may take: dialing TCP, the TLS handshake of an `https`
+    /// origin and the HTTP/1.1 handshake together.
     pub fn connect_timeout(mut self, timeout: Duration) -> Builder {
         self.connect_timeout = timeout;
         self
@@ -138,13 +151,32 @@ impl Builder {
         self
     }
 
+    /// The TLS settings of `https` connections: roots to trust, a client identity. Unset, the
+    /// client uses [`TlsConfig::default`]: servers verified against the `webpki-roots` roots.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: TlsConfig) -> Builder {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// How long the TLS handshake alone may take, within the connect timeout (which bounds
+    /// dial and handshake together, and so the handshake too when this is unset). A handshake
+    /// that runs out fails with [`Error::is_tls`] and [`Error::is_timeout`], and a message that
+    /// says the server accepted the connection but did not finish the handshake.
+    #[cfg(feature = "tls")]
+    pub fn tls_handshake_timeout(mut self, timeout: Duration) -> Builder {
+        self.tls_handshake_timeout = Some(timeout);
+        self
+    }
+
     /// Checks the configuration and builds the client, whose pool starts its reaper on the
     /// spawner.
     ///
     /// # Errors
     ///
-    /// [`Error::is_builder`] for a missing runtime, a zero limit or a zero duration; the message
-    /// names the setting to change.
+    /// [`Error::is_builder`] for a missing runtime, a zero limit or a zero duration, or a
+    /// `tls_handshake_timeout` above the connect timeout; the message names the setting to
+    /// change.
     pub fn build(self) -> Result<Client, Error> {
         let (Some(clock), Some(spawner), Some(dial)) = (self.clock, self.spawner, self.dial) else {
             return Err(Error::build(
@@ -173,6 +205,26 @@ impl Builder {
             )));
         }
         let connector = Connector::new(dial, spawner.clone()).idle_cap(self.idle_timeout);
+        #[cfg(feature = "tls")]
+        let connector = {
+            let mut connector = connector;
+            if let Some(tls) = self.tls {
+                connector = connector.tls(tls);
+            }
+            if let Some(timeout) = self.tls_handshake_timeout {
+                positive(!timeout.is_zero(), "tls_handshake_timeout")?;
+                if timeout > self.connect_timeout {
+                    return Err(Error::build(format_args!(
+                        "tls_handshake_timeout ({timeout:?}) is above connect_timeout ({:?}), \
+                         which bounds the handshake too: lower tls_handshake_timeout or raise \
+                         connect_timeout",
+                        self.connect_timeout
+                    )));
+                }
+                connector = connector.tls_handshake_timeout(timeout, clock.clone());
+            }
+            connector
+        };
         let pool_spawner = spawner.clone();
         let mut pool = Pool::builder(connector)
             .max_per_key(self.max_per_host)
@@ -197,15 +249,18 @@ impl Builder {
 
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
-            .field("has_runtime", &self.dial.is_some())
+        let mut d = f.debug_struct("Builder");
+        d.field("has_runtime", &self.dial.is_some())
             .field("max_per_host", &self.max_per_host)
             .field("max_total", &self.max_total)
             .field("idle_timeout", &self.idle_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
-            .field("max_body_size", &self.max_body_size)
-            .finish()
+            .field("max_body_size", &self.max_body_size);
+        #[cfg(feature = "tls")]
+        d.field("tls", &self.tls)
+            .field("tls_handshake_timeout", &self.tls_handshake_timeout);
+        d.finish()
     }
 }
 
@@ -252,5 +307,30 @@ mod tests {
         assert!(msg(builder().connect_timeout(Duration::ZERO)).contains("connect_timeout"));
         assert!(msg(builder().idle_timeout(Duration::ZERO)).contains("idle_timeout"));
         assert!(msg(builder().max_per_host(4).max_total(2)).contains("raise max_total"));
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn tls_handshake_timeout_must_fit_in_the_connect_timeout() {
+        let msg = |b: Builder| b.build().unwrap_err().to_string();
+        assert!(
+            msg(builder().tls_handshake_timeout(Duration::ZERO)).contains("tls_handshake_timeout")
+        );
+        assert_eq!(
+            msg(builder()
+                .connect_timeout(Duration::from_secs(2))
+                .tls_handshake_timeout(Duration::from_secs(3))),
+            "invalid client configuration: tls_handshake_timeout (3s) is above connect_timeout \
+             (2s), which bounds the handshake too: lower tls_handshake_timeout or raise \
+             connect_timeout"
+        );
+        assert!(
+            builder()
+                .connect_timeout(Duration::from_secs(2))
+                .tls_handshake_timeout(Duration::from_secs(2))
+                .tls(TlsConfig::default())
+                .build()
+                .is_ok()
+        );
     }
 }

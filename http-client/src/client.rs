@@ -74,14 +74,17 @@ impl Client {
 
     /// Sends `req` and reads the whole response.
     ///
-    /// The URI must be absolute (`http://host[:port]/path`); the request goes out in origin form
+    /// The URI must be absolute (`http://host[:port]/path` or `https://..`); the request goes out in origin form
     /// (`/path`) with a `Host` header added unless it has one. The body can be anything that
     /// turns into [`Bytes`]: `Bytes`, `Vec<u8>`, `String`, `&'static str`.
     ///
     /// # Errors
     ///
-    /// An [`Error`]: [`is_invalid_uri`](Error::is_invalid_uri) for a relative or non-`http` URI,
-    /// [`is_connect`](Error::is_connect) when no connection could be made,
+    /// An [`Error`]: [`is_invalid_uri`](Error::is_invalid_uri) for a relative URI, one that is
+    /// neither `http` nor `https`, or `https` without the `tls` feature;
+    /// [`is_connect`](Error::is_connect) when no connection could be made (with
+    /// [`is_tls`](Error::is_tls) when the TLS handshake failed, and
+    /// [`is_certificate`](Error::is_certificate) when the server's certificate was rejected);
     /// [`is_timeout`](Error::is_timeout) when the connect or request timeout ran out,
     /// [`is_body_too_large`](Error::is_body_too_large) for a body over `max_body_size`,
     /// [`is_request`](Error::is_request) or [`is_body`](Error::is_body) when the connection
@@ -220,6 +223,7 @@ impl fmt::Debug for Client {
 fn prepare<B: Into<Bytes>>(req: Request<B>) -> Result<(Origin, Request<ReqBody>), Error> {
     let (mut parts, body) = req.into_parts();
     let origin = Origin::from_uri(&parts.uri).map_err(Error::invalid_uri)?;
+    origin.check_supported().map_err(Error::invalid_uri)?;
     if parts.version != Version::HTTP_11 && parts.version != Version::HTTP_10 {
         return Err(Error::invalid_request(format!(
             "{:?} requested, but this client speaks HTTP/1.1: leave the request's version at its default",
@@ -327,14 +331,37 @@ mod tests {
     }
 
     #[test]
-    fn relative_and_https_uris_are_refused() {
+    fn relative_and_unknown_scheme_uris_are_refused() {
         let e = prepare(Request::get("/path").body("").unwrap()).unwrap_err();
         assert!(e.is_invalid_uri());
-        let e = prepare(Request::get("https://example.com/").body("").unwrap()).unwrap_err();
+        let e = prepare(Request::get("ftp://example.com/").body("").unwrap()).unwrap_err();
         assert!(e.is_invalid_uri());
         assert_eq!(
             e.to_string(),
-            "unusable request URI: the scheme \"https\" is not supported: use an http:// URI"
+            "unusable request URI: the scheme \"ftp\" is not supported: use an http:// or \
+             https:// URI"
+        );
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn https_requests_go_out_with_a_host_header_without_the_default_port() {
+        let (origin, req) =
+            prepare(Request::get("https://Example.com/a").body("").unwrap()).unwrap();
+        assert_eq!(origin.to_string(), "https://example.com:443");
+        assert_eq!(req.uri(), "/a");
+        assert_eq!(req.headers()[HOST], "example.com");
+    }
+
+    #[cfg(not(feature = "tls"))]
+    #[test]
+    fn https_without_the_tls_feature_is_a_clear_error() {
+        let e = prepare(Request::get("https://example.com/").body("").unwrap()).unwrap_err();
+        assert!(e.is_invalid_uri() && !e.is_connect());
+        assert_eq!(
+            e.to_string(),
+            "unusable request URI: https needs the \"tls\" feature of fusebox-http, which this \
+             build leaves out: enable it in Cargo.toml, or use an http:// URI"
         );
     }
 

@@ -5,14 +5,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fusebox_core::Connect;
+#[cfg(feature = "tls")]
+use fusebox_core::rt::Clock;
 use fusebox_core::rt::{Dial, Runtime, Spawner};
 
 use crate::conn::HttpConnection;
 use crate::error::ConnectError;
 use crate::origin::{Origin, Scheme};
+#[cfg(feature = "tls")]
+use crate::tls::{self, HandshakeTimeout, TlsConfig};
 
 /// Opens HTTP/1.1 connections to an [`Origin`]: dials TCP through the runtime's [`Dial`], runs
-/// hyper's handshake and spawns the connection driver on the runtime's [`Spawner`].
+/// the TLS handshake for an `https` origin (feature `tls`), runs hyper's handshake and spawns
+/// the connection driver on the runtime's [`Spawner`].
+///
+/// TLS is set by a `tls::TlsConfig` (`Connector::tls`; by default servers are verified against
+/// the `webpki-roots` roots). The whole of a connect, TLS handshake included, is bounded by the
+/// pool's connect timeout; the handshake can have a shorter limit of its own
+/// (`Connector::tls_handshake_timeout`).
 ///
 /// The [`Client`](crate::Client) builds one for its pool; build one yourself to pool HTTP
 /// connections under a [`Pool`](fusebox_core::Pool) of your own.
@@ -40,6 +50,10 @@ pub struct Connector {
     dial: Arc<dyn Dial>,
     spawner: Arc<dyn Spawner>,
     idle_cap: Option<Duration>,
+    #[cfg(feature = "tls")]
+    tls: TlsConfig,
+    #[cfg(feature = "tls")]
+    handshake_timeout: Option<HandshakeTimeout>,
 }
 
 impl Connector {
@@ -49,6 +63,10 @@ impl Connector {
             dial,
             spawner,
             idle_cap: None,
+            #[cfg(feature = "tls")]
+            tls: TlsConfig::default(),
+            #[cfg(feature = "tls")]
+            handshake_timeout: None,
         }
     }
 
@@ -64,6 +82,26 @@ impl Connector {
         self.idle_cap = Some(cap);
         self
     }
+
+    /// The TLS settings of `https` connections (default: [`TlsConfig::default`]).
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: TlsConfig) -> Connector {
+        self.tls = tls;
+        self
+    }
+
+    /// Limits the TLS handshake alone to `timeout` on `clock`, so that a server that accepts
+    /// the TCP connection but never completes the handshake fails with its own error
+    /// ([`Error::is_tls`](crate::Error::is_tls) and [`is_timeout`](crate::Error::is_timeout))
+    /// before the pool's connect timeout, which bounds dial and handshake together, runs out.
+    #[cfg(feature = "tls")]
+    pub fn tls_handshake_timeout(mut self, timeout: Duration, clock: Arc<dyn Clock>) -> Connector {
+        self.handshake_timeout = Some(HandshakeTimeout {
+            after: timeout,
+            clock,
+        });
+        self
+    }
 }
 
 impl Connect<Origin> for Connector {
@@ -71,14 +109,29 @@ impl Connect<Origin> for Connector {
     type Error = ConnectError;
 
     async fn connect(&self, origin: &Origin) -> Result<HttpConnection, ConnectError> {
-        match origin.scheme() {
-            Scheme::Http => {}
-        }
+        origin
+            .check_supported()
+            .map_err(ConnectError::unsupported)?;
         let io = self
             .dial
             .dial(origin.host(), origin.port())
             .await
             .map_err(ConnectError::dial)?;
+        let io = match origin.scheme() {
+            Scheme::Http => io,
+            #[cfg(feature = "tls")]
+            Scheme::Https => {
+                tls::handshake(
+                    &self.tls,
+                    io,
+                    origin.host(),
+                    self.handshake_timeout.as_ref(),
+                )
+                .await?
+            }
+            #[cfg(not(feature = "tls"))]
+            Scheme::Https => unreachable!("refused by check_supported"),
+        };
         let conn = HttpConnection::handshake(io, &*self.spawner, self.idle_cap)
             .await
             .map_err(ConnectError::handshake)?;
@@ -89,8 +142,11 @@ impl Connect<Origin> for Connector {
 
 impl fmt::Debug for Connector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connector")
-            .field("idle_cap", &self.idle_cap)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("Connector");
+        d.field("idle_cap", &self.idle_cap);
+        #[cfg(feature = "tls")]
+        d.field("tls", &self.tls)
+            .field("handshake_timeout", &self.handshake_timeout);
+        d.finish_non_exhaustive()
     }
 }

@@ -50,6 +50,15 @@ enum Kind {
     Connect,
     /// Connecting took longer than the connect timeout.
     ConnectTimeout(Duration),
+    /// The TLS handshake failed for another reason than the server's certificate.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Tls,
+    /// The server's certificate was rejected.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Certificate(Box<CertificateProblem>),
+    /// The TLS handshake took longer than the client's `tls_handshake_timeout`.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    TlsTimeout(Duration),
     /// The whole request took longer than the request timeout.
     Timeout(Duration),
     /// The response body is longer than the client's limit.
@@ -136,7 +145,17 @@ impl Error {
 
     pub(crate) fn acquire(e: AcquireError<ConnectError>) -> Error {
         match e {
-            AcquireError::Connect(e) => Error::new(Kind::Connect).with_source(e),
+            AcquireError::Connect(e) => {
+                let kind = match &e.stage {
+                    Stage::Dial | Stage::Handshake | Stage::Unsupported => Kind::Connect,
+                    Stage::Tls { certificate: None } => Kind::Tls,
+                    Stage::Tls {
+                        certificate: Some(problem),
+                    } => Kind::Certificate(problem.clone()),
+                    Stage::TlsTimeout(d) => Kind::TlsTimeout(*d),
+                };
+                Error::new(kind).with_source(e)
+            }
             AcquireError::ConnectTimeout(d) => Error::new(Kind::ConnectTimeout(d)),
             AcquireError::Closed => Error::new(Kind::Closed),
             // The client acquires with `Wait::Forever` under its own deadline, so the pool never
@@ -145,16 +164,47 @@ impl Error {
         }
     }
 
-    /// Whether a time limit ran out: the request timeout or the connect timeout.
+    /// Whether a time limit ran out: the request timeout, the connect timeout or the TLS
+    /// handshake timeout.
     pub fn is_timeout(&self) -> bool {
-        matches!(self.inner.kind, Kind::Timeout(_) | Kind::ConnectTimeout(_))
+        matches!(
+            self.inner.kind,
+            Kind::Timeout(_) | Kind::ConnectTimeout(_) | Kind::TlsTimeout(_)
+        )
     }
 
     /// Whether no connection could be made to the server: refused, unreachable, unknown host,
-    /// failed handshake, or the connect timeout ran out (then [`is_timeout`](Self::is_timeout) is
-    /// true too).
+    /// failed handshake (TLS included: [`is_tls`](Self::is_tls)), or the connect timeout ran out
+    /// (then [`is_timeout`](Self::is_timeout) is true too).
     pub fn is_connect(&self) -> bool {
-        matches!(self.inner.kind, Kind::Connect | Kind::ConnectTimeout(_))
+        matches!(
+            self.inner.kind,
+            Kind::Connect
+                | Kind::ConnectTimeout(_)
+                | Kind::Tls
+                | Kind::Certificate(_)
+                | Kind::TlsTimeout(_)
+        )
+    }
+
+    /// Whether the TLS handshake with an `https` server failed: its certificate was rejected
+    /// ([`is_certificate`](Self::is_certificate)), the handshake broke off (a server that does
+    /// not speak TLS on that port, no protocol version or cipher in common, a client
+    /// certificate it wanted and did not get) or it took longer than `tls_handshake_timeout`.
+    /// [`is_connect`](Self::is_connect) is true too.
+    pub fn is_tls(&self) -> bool {
+        matches!(
+            self.inner.kind,
+            Kind::Tls | Kind::Certificate(_) | Kind::TlsTimeout(_)
+        )
+    }
+
+    /// Whether the server's certificate was rejected: not signed by a trusted root, not valid
+    /// for the host name, expired, or otherwise unusable. The message names the host and the
+    /// reason; [`is_tls`](Self::is_tls) and [`is_connect`](Self::is_connect) are true too, and
+    /// the cause ([`source`](StdError::source) of the [`ConnectError`]) is rustls's error.
+    pub fn is_certificate(&self) -> bool {
+        matches!(self.inner.kind, Kind::Certificate(_))
     }
 
     /// Whether the response body was longer than the client's `max_body_size`.
@@ -233,6 +283,17 @@ impl fmt::Display for Error {
                 "connecting to{at} took longer than the connect timeout of {d:?}: \
                  check that the server is reachable or raise connect_timeout"
             )?,
+            Kind::Tls => write!(
+                f,
+                "the tls handshake with{at} failed: check that the server speaks https on that \
+                 port, and give a client identity if it asks for one"
+            )?,
+            Kind::Certificate(problem) => write!(f, "{problem}")?,
+            Kind::TlsTimeout(d) => write!(
+                f,
+                "the tls handshake with{at} took longer than tls_handshake_timeout ({d:?}): \
+                 check that the server speaks https on that port or raise tls_handshake_timeout"
+            )?,
             Kind::Timeout(d) => write!(
                 f,
                 "no complete response from{at} within the request timeout of {d:?}: \
@@ -288,17 +349,49 @@ impl StdError for Error {
     }
 }
 
-/// Why the [`Connector`](crate::Connector) could not open a connection: the TCP dial or the
-/// HTTP/1.1 handshake failed. The cause is its [`source`](StdError::source).
+/// Why the [`Connector`](crate::Connector) could not open a connection: the TCP dial, the TLS
+/// handshake or the HTTP/1.1 handshake failed. The cause is its [`source`](StdError::source):
+/// for a failed TLS handshake, rustls's `Error` when rustls reported one.
 pub struct ConnectError {
     stage: Stage,
     source: BoxError,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 enum Stage {
     Dial,
+    /// The TLS handshake failed: the server's certificate was rejected, or something else.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Tls {
+        certificate: Option<Box<CertificateProblem>>,
+    },
+    /// The TLS handshake took longer than its own timeout.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    TlsTimeout(Duration),
     Handshake,
+    /// An origin this build cannot connect to (`https` without the `tls` feature).
+    Unsupported,
+}
+
+/// A rejected server certificate, said for people: the host, what is wrong and what to change.
+#[derive(Debug, Clone)]
+pub(crate) struct CertificateProblem {
+    /// The host name the certificate was checked for.
+    pub(crate) host: Box<str>,
+    /// What is wrong, ending with rustls's name for it: `it has expired (Expired)`.
+    pub(crate) reason: String,
+    /// What to change.
+    pub(crate) advice: &'static str,
+}
+
+impl fmt::Display for CertificateProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "certificate for host {} is not trusted: {}: {}",
+            self.host, self.reason, self.advice
+        )
+    }
 }
 
 impl ConnectError {
@@ -316,20 +409,74 @@ impl ConnectError {
         }
     }
 
+    /// The TLS handshake failed with `source`; `certificate` says why, if the server's
+    /// certificate was rejected.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn tls(source: BoxError, certificate: Option<CertificateProblem>) -> ConnectError {
+        ConnectError {
+            stage: Stage::Tls {
+                certificate: certificate.map(Box::new),
+            },
+            source,
+        }
+    }
+
+    /// The TLS handshake took longer than `after`.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn tls_timeout(after: Duration) -> ConnectError {
+        ConnectError {
+            stage: Stage::TlsTimeout(after),
+            source: io::Error::new(io::ErrorKind::TimedOut, "tls handshake timed out").into(),
+        }
+    }
+
+    /// The origin cannot be connected to by this build.
+    pub(crate) fn unsupported(e: OriginError) -> ConnectError {
+        ConnectError {
+            stage: Stage::Unsupported,
+            source: e.into(),
+        }
+    }
+
     /// The IO error of the dial (refused, unreachable, unknown host), if that is what failed.
     pub fn io_error(&self) -> Option<&io::Error> {
         match self.stage {
             Stage::Dial => self.source.downcast_ref(),
-            Stage::Handshake => None,
+            _ => None,
         }
+    }
+
+    /// Whether the TLS handshake failed or timed out.
+    pub fn is_tls(&self) -> bool {
+        matches!(self.stage, Stage::Tls { .. } | Stage::TlsTimeout(_))
+    }
+
+    /// Whether the TLS handshake failed because the server's certificate was rejected.
+    pub fn is_certificate(&self) -> bool {
+        matches!(
+            self.stage,
+            Stage::Tls {
+                certificate: Some(_)
+            }
+        )
     }
 }
 
 impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.stage {
+        match &self.stage {
             Stage::Dial => f.write_str("tcp connect failed"),
+            Stage::Tls { certificate: None } => f.write_str("tls handshake failed"),
+            Stage::Tls {
+                certificate: Some(problem),
+            } => write!(
+                f,
+                "tls handshake failed: certificate for host {} rejected",
+                problem.host
+            ),
+            Stage::TlsTimeout(d) => write!(f, "tls handshake took longer than {d:?}"),
             Stage::Handshake => f.write_str("http/1.1 handshake failed"),
+            Stage::Unsupported => f.write_str("cannot connect to this origin"),
         }
     }
 }
@@ -380,5 +527,53 @@ mod tests {
         assert!(e.is_timeout() && !e.is_connect());
         assert!(Error::body_too_large(10).is_body_too_large());
         assert!(Error::acquire(AcquireError::Closed).is_closed());
+        assert!(!Error::timeout(Duration::from_secs(2)).is_tls());
+    }
+
+    #[test]
+    fn tls_failures_are_connect_failures_with_their_own_message() {
+        let origin: Origin = "https://svc.test:8443".parse().unwrap();
+        let problem = CertificateProblem {
+            host: "svc.test".into(),
+            reason: "it has expired (Expired)".into(),
+            advice: "the server's certificate must be renewed",
+        };
+        let cause: BoxError = "invalid peer certificate: Expired".into();
+        let e = Error::acquire(AcquireError::Connect(ConnectError::tls(
+            cause,
+            Some(problem),
+        )))
+        .with_origin(&origin);
+        assert!(e.is_connect() && e.is_tls() && e.is_certificate() && !e.is_timeout());
+        assert_eq!(
+            e.to_string(),
+            "certificate for host svc.test is not trusted: it has expired (Expired): the \
+             server's certificate must be renewed"
+        );
+        assert!(format!("{e:#}").ends_with(
+            ": tls handshake failed: certificate for host svc.test rejected: invalid peer \
+             certificate: Expired"
+        ));
+
+        let e = Error::acquire(AcquireError::Connect(ConnectError::tls(
+            "received corrupt message".into(),
+            None,
+        )))
+        .with_origin(&origin);
+        assert!(e.is_connect() && e.is_tls() && !e.is_certificate());
+        assert!(
+            e.to_string()
+                .starts_with("the tls handshake with https://svc.test:8443 failed")
+        );
+
+        let e = Error::acquire(AcquireError::Connect(ConnectError::tls_timeout(
+            Duration::from_secs(1),
+        )));
+        assert!(e.is_connect() && e.is_tls() && e.is_timeout() && !e.is_certificate());
+        assert!(e.to_string().contains("tls_handshake_timeout (1s)"));
+
+        let e = ConnectError::unsupported(OriginError::TlsDisabled);
+        assert!(!e.is_tls() && e.io_error().is_none());
+        assert!(Error::acquire(AcquireError::Connect(e)).is_connect());
     }
 }

@@ -1,4 +1,4 @@
-//! An HTTP/1.1 client on fusebox's pool, for any async runtime.
+//! An HTTP/1.1 client on fusebox's pool, for any async runtime, over plain TCP or TLS.
 //!
 //! `fusebox-http` keeps HTTP/1.1 connections (on [`hyper`]'s low-level client) alive in a
 //! [`fusebox_core::Pool`] keyed by [`Origin`], and never names an async runtime: a clock, a
@@ -14,6 +14,7 @@
 //!   service's health path answer again.
 //! - [`Connector`] and [`HttpConnection`]: the factory and the connection, for pools of your own.
 //! - [`HyperIo`]: the safe adapter from futures-io streams to hyper's IO traits.
+//! - `tls` (feature `tls`, on by default): the TLS settings of `https` origins.
 //!
 //! ```
 //! use fusebox_http::Client;
@@ -29,8 +30,69 @@
 //! # }
 //! ```
 //!
-//! When not to use it: for HTTPS, HTTP/2, streaming bodies or cookies, use `reqwest`. This client
-//! speaks plain HTTP/1.1 and reads every response body whole.
+//! # HTTPS
+//!
+//! With the `tls` feature (on by default), `https://` URIs work like `http://` ones: the
+//! [`Connector`] runs a TLS handshake (rustls with its `ring` provider, over the same
+//! runtime-neutral IO traits, so tokio and smol share one code path) on the TCP stream before
+//! HTTP/1.1 starts. The server's certificate is verified for the URI's host, against the
+//! Mozilla roots of `webpki-roots` unless the client is given a `tls::TlsConfig` that says
+//! otherwise (the system's roots with feature `native-roots`, a private certificate authority,
+//! a client certificate). SNI is sent, and ALPN offers `http/1.1` only. `https` and `http`
+//! origins are separate pool keys, even on the same host and port, and kept-alive TLS
+//! connections are reused like plain ones: one handshake serves many requests. The connect
+//! timeout bounds dial and handshake together.
+//!
+//! A rejected certificate fails the request with an [`Error`] that
+//! [`is_certificate`](Error::is_certificate) (and [`is_tls`](Error::is_tls),
+//! [`is_connect`](Error::is_connect)), naming the host and the reason; a [`FuseClient`] counts
+//! it as a connect failure.
+//!
+//! ```no_run
+//! # #[cfg(not(feature = "tls"))]
+//! # fn main() {}
+//! # #[cfg(feature = "tls")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use fusebox_http::Client;
+//! use fusebox_http::tls::{Certificate, TlsConfig};
+//! use fusebox_tokio::TokioRuntime;
+//!
+//! // Public services: nothing to configure.
+//! let client = Client::builder().runtime(TokioRuntime::new()).build()?;
+//! let response = client.get("https://example.com/").await?;
+//! println!("{}", response.status());
+//!
+//! // A service whose certificate comes from a private certificate authority.
+//! let tls = TlsConfig::builder()
+//!     .root_certificate(Certificate::from_pem(std::fs::read("ca.pem")?)?)
+//!     .build()?;
+//! let internal = Client::builder().runtime(TokioRuntime::new()).tls(tls).build()?;
+//! match internal.get("https://billing.internal:8443/health").await {
+//!     Ok(response) => println!("{}", response.status()),
+//!     // "certificate for host billing.internal is not trusted: it expired 3 days ago
+//!     // (Expired): ..."
+//!     Err(e) if e.is_certificate() => eprintln!("{e}"),
+//!     Err(e) => eprintln!("{e:#}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Without the `tls` feature, an `https` URI fails at once with
+//! [`is_invalid_uri`](Error::is_invalid_uri), saying the feature is off.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `tls` | on | `https` origins: rustls with the `ring` provider, roots from `webpki-roots` |
+//! | `native-roots` | off | `tls::Roots::Native`: the operating system's trust store, read by `rustls-native-certs` |
+//!
+//! # When not to use it
+//!
+//! For HTTP/2, streaming bodies, proxies or cookies, use `reqwest`. This client speaks
+//! HTTP/1.1 and reads every response body whole.
 #![forbid(unsafe_code)]
 
 mod body;
@@ -42,6 +104,8 @@ mod error;
 mod fuse;
 mod io;
 mod origin;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use builder::Builder;
 pub use client::Client;
@@ -65,6 +129,13 @@ mod tests {
         assert_send_sync::<crate::HttpConnection>();
         assert_send_sync::<crate::Origin>();
         assert_send_sync::<crate::Error>();
+        #[cfg(feature = "tls")]
+        {
+            assert_send_sync::<crate::tls::TlsConfig>();
+            assert_send_sync::<crate::tls::TlsConfigBuilder>();
+            assert_send_sync::<crate::tls::Certificate>();
+            assert_send_sync::<crate::tls::Identity>();
+        }
         fn assert_send<T: Send + 'static>() {}
         assert_send::<crate::HyperIo<fusebox_core::rt::BoxIo>>();
     }

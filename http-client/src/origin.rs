@@ -7,13 +7,17 @@ use std::str::FromStr;
 use http::HeaderValue;
 use http::Uri;
 
-/// The scheme of an [`Origin`]. Only plain HTTP for now; `https` is refused with
-/// [`OriginError::UnsupportedScheme`] until TLS arrives.
+/// The scheme of an [`Origin`]: plain HTTP, or HTTP over TLS.
+///
+/// Both parse whatever the crate's features; connecting to an `https` origin needs the `tls`
+/// feature (on by default), and without it fails with [`OriginError::TlsDisabled`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Scheme {
     /// `http`, default port 80.
     Http,
+    /// `https`, default port 443: HTTP/1.1 over TLS.
+    Https,
 }
 
 impl Scheme {
@@ -21,6 +25,7 @@ impl Scheme {
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::Http => "http",
+            Scheme::Https => "https",
         }
     }
 
@@ -28,6 +33,7 @@ impl Scheme {
     pub fn default_port(self) -> u16 {
         match self {
             Scheme::Http => 80,
+            Scheme::Https => 443,
         }
     }
 }
@@ -39,7 +45,8 @@ impl fmt::Display for Scheme {
 }
 
 /// Where a connection goes: scheme, host and port. The client's pool keeps connections per
-/// origin, so a connection made for one origin never carries a request for another.
+/// origin, so a connection made for one origin never carries a request for another: not even
+/// `http://host:8443` and `https://host:8443`, which share host and port.
 ///
 /// The host is kept in lower case (names are case-insensitive) and without the brackets of an
 /// IPv6 literal; a missing port is the scheme's default. Different spellings of one server
@@ -54,8 +61,15 @@ impl fmt::Display for Scheme {
 /// assert_eq!(origin.port(), 80);
 /// assert_eq!(origin.to_string(), "http://example.com:80");
 ///
-/// let err = "https://example.com/".parse::<Origin>().unwrap_err();
-/// assert_eq!(err.to_string(), "the scheme \"https\" is not supported: use an http:// URI");
+/// let secure: Origin = "https://example.com/".parse().unwrap();
+/// assert_eq!((secure.scheme(), secure.port()), (Scheme::Https, 443));
+/// assert_ne!(secure, "http://example.com:443".parse().unwrap());
+///
+/// let err = "ftp://example.com/".parse::<Origin>().unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "the scheme \"ftp\" is not supported: use an http:// or https:// URI"
+/// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
@@ -82,11 +96,13 @@ impl Origin {
     ///
     /// # Errors
     ///
-    /// [`OriginError`] for a URI without a scheme or host, or with a scheme other than `http`.
+    /// [`OriginError`] for a URI without a scheme or host, or with a scheme other than `http`
+    /// and `https`.
     pub fn from_uri(uri: &Uri) -> Result<Origin, OriginError> {
         let scheme = match uri.scheme_str() {
             None => return Err(OriginError::MissingScheme),
             Some(s) if s.eq_ignore_ascii_case("http") => Scheme::Http,
+            Some(s) if s.eq_ignore_ascii_case("https") => Scheme::Https,
             Some(s) => return Err(OriginError::UnsupportedScheme(s.into())),
         };
         let host = match uri.host() {
@@ -110,6 +126,14 @@ impl Origin {
     /// The port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Whether this build can connect to the origin: `https` needs the `tls` feature.
+    pub(crate) fn check_supported(&self) -> Result<(), OriginError> {
+        if self.scheme == Scheme::Https && !cfg!(feature = "tls") {
+            return Err(OriginError::TlsDisabled);
+        }
+        Ok(())
     }
 
     /// The value of the `Host` header for requests to this origin: the host, bracketed if IPv6,
@@ -164,10 +188,12 @@ pub enum OriginError {
     InvalidUri(http::uri::InvalidUri),
     /// The URI is relative (`/path`): the client needs `http://host/path`.
     MissingScheme,
-    /// The URI's scheme is not `http` (TLS is not supported yet).
+    /// The URI's scheme is neither `http` nor `https`.
     UnsupportedScheme(Box<str>),
     /// The URI names no host.
     MissingHost,
+    /// The URI is `https`, but this build of `fusebox-http` leaves out its `tls` feature.
+    TlsDisabled,
 }
 
 impl fmt::Display for OriginError {
@@ -178,11 +204,18 @@ impl fmt::Display for OriginError {
                 "the URI has no scheme and host: use an absolute URI like http://host/path",
             ),
             OriginError::UnsupportedScheme(s) => {
-                write!(f, "the scheme {s:?} is not supported: use an http:// URI")
+                write!(
+                    f,
+                    "the scheme {s:?} is not supported: use an http:// or https:// URI"
+                )
             }
             OriginError::MissingHost => {
                 f.write_str("the URI has no host: use an absolute URI like http://host/path")
             }
+            OriginError::TlsDisabled => f.write_str(
+                "https needs the \"tls\" feature of fusebox-http, which this build leaves out: \
+                 enable it in Cargo.toml, or use an http:// URI",
+            ),
         }
     }
 }
@@ -209,6 +242,31 @@ mod tests {
         assert_eq!(origin("http://a.example/").port(), 80);
         assert_eq!(origin("http://a.example:8080/x").port(), 8080);
         assert_eq!(origin("HTTP://a.example").scheme(), Scheme::Http);
+        assert_eq!(origin("https://a.example/").port(), 443);
+        assert_eq!(origin("HTTPS://a.example:8443").port(), 8443);
+        assert_eq!(origin("https://a.example").scheme(), Scheme::Https);
+    }
+
+    #[test]
+    fn the_scheme_is_part_of_the_key() {
+        let plain = origin("http://a.example:8443");
+        let secure = origin("https://a.example:8443");
+        assert_eq!((plain.host(), plain.port()), (secure.host(), secure.port()));
+        assert_ne!(plain, secure);
+        assert_eq!(secure.to_string(), "https://a.example:8443");
+        assert_eq!(origin("https://a.example").host_header(), "a.example");
+        assert_eq!(origin("https://a.example:80").host_header(), "a.example:80");
+    }
+
+    #[test]
+    fn https_needs_the_tls_feature() {
+        let checked = origin("https://a.example").check_supported();
+        if cfg!(feature = "tls") {
+            assert!(checked.is_ok());
+        } else {
+            assert!(matches!(checked, Err(OriginError::TlsDisabled)));
+        }
+        assert!(origin("http://a.example").check_supported().is_ok());
     }
 
     #[test]
@@ -245,12 +303,8 @@ mod tests {
             Err(OriginError::MissingScheme)
         ));
         assert!(matches!(
-            "https://a.example/".parse::<Origin>(),
-            Err(OriginError::UnsupportedScheme(s)) if &*s == "https"
-        ));
-        assert!(matches!(
             "ftp://a.example/".parse::<Origin>(),
-            Err(OriginError::UnsupportedScheme(_))
+            Err(OriginError::UnsupportedScheme(s)) if &*s == "ftp"
         ));
         assert!(matches!(
             "http://exa mple".parse::<Origin>(),

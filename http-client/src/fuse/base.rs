@@ -5,7 +5,7 @@ use http::uri::{Authority, PathAndQuery, Scheme};
 
 use crate::{Error, Origin};
 
-/// `http://host:port/prefix`: where a `FuseClient`'s relative request paths go.
+/// `http://host:port/prefix` (or `https://..`): where a `FuseClient`'s relative request paths go.
 #[derive(Debug, Clone)]
 pub(crate) struct Base {
     origin: Origin,
@@ -16,12 +16,13 @@ pub(crate) struct Base {
 }
 
 impl Base {
-    /// Parses an absolute `http` URL without query.
+    /// Parses an absolute `http` or `https` URL without query.
     pub(crate) fn parse(url: &str) -> Result<Base, Error> {
         let uri: Uri = url
             .parse()
             .map_err(|_| Error::unusable_uri(format_args!("the base URL {url:?} is not a URI")))?;
         let origin = Origin::from_uri(&uri).map_err(Error::invalid_uri)?;
+        origin.check_supported().map_err(Error::invalid_uri)?;
         if uri.query().is_some() {
             return Err(Error::unusable_uri(
                 "the base URL has a query: give the query with each request instead",
@@ -118,9 +119,23 @@ mod tests {
     }
 
     #[test]
+    fn https_base_urls_need_the_tls_feature() {
+        let b = Base::parse("https://svc.example/api");
+        if cfg!(feature = "tls") {
+            let b = b.unwrap();
+            assert_eq!(b.origin().to_string(), "https://svc.example:443");
+            assert_eq!(b.join("/health").unwrap(), "https://svc.example/api/health");
+            let plain: Uri = "http://svc.example:443/api".parse().unwrap();
+            assert!(b.resolve(&plain).unwrap_err().is_invalid_uri());
+        } else {
+            assert!(b.unwrap_err().is_invalid_uri());
+        }
+    }
+
+    #[test]
     fn bad_base_urls_are_refused() {
         assert!(
-            Base::parse("https://svc.example")
+            Base::parse("ftp://svc.example")
                 .unwrap_err()
                 .is_invalid_uri()
         );

@@ -60,10 +60,10 @@ impl FuseBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::is_invalid_uri`] for a base URL that is not an absolute `http` URL without a
-    /// query, or a health path that is not a path; [`Error::is_builder`] when both
-    /// [`breaker`](FuseBuilder::breaker) and [`recovery_group`](FuseBuilder::recovery_group) were
-    /// given.
+    /// [`Error::is_invalid_uri`] for a base URL that is not an absolute `http` or `https` URL
+    /// without a query, or a health path that is not a path; [`Error::is_builder`] when both
+    /// [`breaker`](FuseBuilder::breaker) and [`recovery_group`](FuseBuilder::recovery_group)
+    /// were given.
     pub fn build(self) -> Result<FuseClient, Error> {
         let base = Base::parse(&self.base_url)?;
         let health = base.join(&self.health_path)?;

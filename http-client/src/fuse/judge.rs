@@ -121,6 +121,19 @@ mod tests {
             judge(&connect, fast, MAX),
             Verdict::Failure(TripReason::Connect)
         );
+        let certificate = crate::error::CertificateProblem {
+            host: "svc.test".into(),
+            reason: "it is not signed by a trusted root (UnknownIssuer)".into(),
+            advice: "add its root",
+        };
+        let rejected = Err(Error::acquire(fusebox_core::AcquireError::Connect(
+            crate::ConnectError::tls("invalid peer certificate".into(), Some(certificate)),
+        )));
+        assert_eq!(
+            judge(&rejected, fast, MAX),
+            Verdict::Failure(TripReason::Connect),
+            "a rejected certificate is a connect failure"
+        );
         let too_large = Err(Error::body_too_large(10));
         assert_eq!(judge(&too_large, fast, MAX), Verdict::Neutral);
     }

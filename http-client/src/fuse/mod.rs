@@ -70,8 +70,8 @@ struct Inner {
 }
 
 impl FuseClient {
-    /// Starts configuring a client for the service at `base_url` (`http://host[:port][/prefix]`)
-    /// that sends its requests through `client`.
+    /// Starts configuring a client for the service at `base_url` (`http://host[:port][/prefix]`
+    /// or `https://..`) that sends its requests through `client`.
     pub fn builder(client: Client, base_url: &str) -> FuseBuilder {
         FuseBuilder::new(client, base_url)
     }

@@ -3,6 +3,8 @@
 
 mod runtimes;
 mod server;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use runtimes::{on_smol, on_tokio, sleep};
 pub use server::{Reply, Seen, Server};

@@ -1,0 +1,18 @@
+//! HTTPS: TLS settings for `https` origins, and the handshake on a dialed stream.
+//!
+//! TLS is rustls with its `ring` provider, run over the runtime-neutral futures-io traits by
+//! `futures-rustls`, so one code path serves every runtime. The [`Connector`](crate::Connector)
+//! dials TCP, runs the TLS handshake on that stream when the origin is `https`, then speaks
+//! HTTP/1.1 over it exactly as it does over plain TCP.
+
+mod cert;
+mod config;
+mod connect;
+mod reason;
+
+pub use cert::{Certificate, Identity};
+pub use config::{Roots, TlsConfig, TlsConfigBuilder};
+/// The rustls this crate runs on, for [`TlsConfig::from_rustls`].
+pub use rustls;
+
+pub(crate) use connect::{HandshakeTimeout, handshake};
