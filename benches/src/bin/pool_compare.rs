@@ -1,6 +1,6 @@
 //! Pool checkout throughput: fusebox against deadpool, bb8, mobc and qp.
 //!
-//! Run with `cargo run --release -p fusebox-benches --bin pool_compare [-- --quick]`.
+//! Run with `cargo run --release -p fusebox-benches --bin pool_compare [-- --quick] [--svg PATH]`.
 //!
 //! # Workload
 //!
@@ -28,11 +28,16 @@
 //!
 //! The output ends with two lines over the get-and-drop cells: fusebox on tokio divided by the
 //! fastest of deadpool, bb8 and mobc, and divided by qp (min and median over cells).
+//!
+//! With `--svg PATH` it also writes a chart of the tables (see `fusebox_benches::pool_chart`):
+//! operations per second by task count, one line per pool, one panel per pool size and mode.
 #![forbid(unsafe_code)]
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use fusebox_benches::pool_chart::{self, Point};
 use fusebox_benches::pool_peers::{Bb8, Deadpool, Fusebox, Mobc, Qp};
 use fusebox_benches::report::{Rate, Table, fastest, format_ratio, ratio, ratio_line};
 use fusebox_benches::watchdog::{Limits, Stall};
@@ -113,17 +118,58 @@ impl CellResult {
     }
 }
 
-fn main() -> ExitCode {
-    let mut quick = false;
-    for arg in std::env::args().skip(1) {
-        match arg.as_str() {
-            "--quick" => quick = true,
-            _ => {
-                eprintln!("usage: pool_compare [--quick]");
-                return ExitCode::from(2);
+const USAGE: &str = "usage: pool_compare [--quick] [--svg PATH]";
+
+/// The command line.
+#[derive(Debug, Default)]
+struct Args {
+    quick: bool,
+    svg: Option<PathBuf>,
+}
+
+impl Args {
+    fn parse() -> Result<Args, String> {
+        let mut args = Args::default();
+        let mut it = std::env::args().skip(1);
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--quick" => args.quick = true,
+                "--svg" => {
+                    let path = it.next().ok_or("--svg needs a path")?;
+                    args.svg = Some(PathBuf::from(path));
+                }
+                other => return Err(format!("unknown argument {other:?}")),
             }
         }
+        Ok(args)
     }
+
+    /// The command that runs the benchmark with these arguments.
+    fn command(&self) -> String {
+        let mut flags = String::new();
+        if self.quick {
+            flags.push_str(" --quick");
+        }
+        if let Some(path) = &self.svg {
+            flags.push_str(&format!(" --svg {}", path.display()));
+        }
+        let base = "cargo run --release -p fusebox-benches --bin pool_compare";
+        match flags.is_empty() {
+            true => base.to_owned(),
+            false => format!("{base} --{flags}"),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match Args::parse() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("{e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let quick = args.quick;
     let (round, rounds) = plan(quick);
     let started = Instant::now();
     print_header(quick, round, rounds);
@@ -140,7 +186,48 @@ fn main() -> ExitCode {
         }
     }
     print_report(&results, &stalls, started.elapsed());
+    if let Some(path) = &args.svg {
+        if let Err(e) = write_chart(path, &args, round, rounds, &results) {
+            eprintln!("writing {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        eprintln!("chart written to {}", path.display());
+    }
     ExitCode::SUCCESS
+}
+
+/// The chart of every cell: a line per contender, a panel per pool size, a row per mode.
+fn write_chart(
+    path: &std::path::Path,
+    args: &Args,
+    round: Round,
+    rounds: usize,
+    results: &[CellResult],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let points: Vec<Point> = results
+        .iter()
+        .flat_map(|result| {
+            CONTENDERS.iter().map(move |&who| Point {
+                mode: result.cell.mode.name().to_owned(),
+                size: result.cell.size,
+                tasks: result.cell.tasks,
+                pool: who.name().to_owned(),
+                ops_per_sec: result.rate(who).per_sec(),
+            })
+        })
+        .collect();
+    let note = format!(
+        "{}; {}\nmedians of {rounds} rounds of {} operations per cell; tokio multi-thread {} \
+         workers, smol on {} threads; a stalled cell is a cross at the foot of its panel\n{}",
+        pool_chart::machine(),
+        pool_chart::today(),
+        round.ops,
+        run_tokio::WORKERS,
+        run_smol::WORKERS,
+        args.command(),
+    );
+    let title = "Pool checkout throughput by concurrent tasks (higher is better)";
+    pool_chart::write_svg(path, title, &note, &points)
 }
 
 /// The size of a round and the number of rounds: `--quick` runs in under two minutes, the full
