@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use fusebox_core::breaker::{
     Breaker, BreakerConfig, BreakerConfigBuilder, ConfigError, OpenError, Probe, RecoveryGroup,
-    State, TripReason,
+    State, Trip, TripReason,
 };
 use fusebox_core::rt::{BoxFuture, Clock, ManualClock, Spawner};
 
@@ -456,6 +456,136 @@ fn concurrent_trips_and_recoveries_never_strand_a_client() {
     });
     assert!(breakers.iter().all(Breaker::is_closed));
     assert!(f.group.recoveries() >= 1);
+}
+
+/// Trip `i` of the torn-read test: its instant and reason both derive from `i`, so a trip put
+/// together from the fields of two trips shows. Every third does not fit the breaker's atomics.
+fn nth_trip(base: Instant, i: u32) -> (Instant, TripReason) {
+    let offset = Duration::new(u64::from(i), i);
+    let reason = match i % 3 {
+        0 => TripReason::TooSlow { elapsed: offset },
+        1 => TripReason::ServerError {
+            status: 500 + (i % 100) as u16,
+        },
+        _ => TripReason::TooSlow {
+            elapsed: Duration::from_secs(1 << 40) + offset,
+        },
+    };
+    (base + offset, reason)
+}
+
+/// Sets its flag when dropped.
+struct Stop<'a>(&'a AtomicBool);
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+/// Rejections read the trip without a lock while it is being replaced: whatever the
+/// interleaving, each sees one whole trip, never fields of two.
+#[test]
+fn rejections_see_whole_trips_while_the_breaker_trips_and_recovers() {
+    const TRIPS: u32 = 300;
+    let f = Fixture::new(|c| c.failure_threshold(1).success_threshold(1));
+    f.health.set_healthy(true);
+    let b = f.breaker();
+    let base = f.clock.now();
+    let done = AtomicBool::new(false);
+    let rejected = AtomicUsize::new(0);
+    let check = |trip: Trip| {
+        let i = u32::try_from((trip.since - base).as_secs()).unwrap();
+        let (since, reason) = nth_trip(base, i);
+        assert_eq!((trip.since, trip.reason, trip.failures), (since, reason, 1));
+    };
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                while !done.load(SeqCst) {
+                    if let Err(e) = b.check() {
+                        check(*e.trip());
+                        rejected.fetch_add(1, SeqCst);
+                    }
+                    if let Some(trip) = b.state().trip() {
+                        check(*trip);
+                    }
+                }
+            });
+        }
+        let _stop = Stop(&done); // the readers stop even if this thread panics
+        for i in 0..TRIPS {
+            let (since, reason) = nth_trip(base, i);
+            let before = rejected.load(SeqCst);
+            let trip = b
+                .record_failure(since, reason)
+                .expect("closed, so it trips");
+            assert_eq!((trip.since, trip.reason), (since, reason));
+            let mut spins = 0u64;
+            while rejected.load(SeqCst) == before {
+                std::thread::yield_now(); // until a reader saw this trip
+                spins += 1;
+                assert!(spins < 10_000_000, "no reader saw trip {i}");
+            }
+            // The probe succeeds: recovered. (A reader may have started the task, and put it
+            // in the queue only after this thread ran the queue: it starts at a later run.)
+            f.tasks.run();
+            let mut rounds = 0;
+            while !b.is_closed() {
+                f.advance(SEC);
+                std::thread::yield_now();
+                rounds += 1;
+                assert!(rounds < 100_000, "trip {i} not recovered: {:?}", b.state());
+            }
+        }
+    });
+    assert!(rejected.load(SeqCst) >= TRIPS as usize);
+    assert_eq!(f.group.recoveries(), u64::from(TRIPS));
+}
+
+/// Instants before the breaker was made, and trips too large for the atomics (kept aside), read
+/// back exactly.
+#[test]
+fn any_trip_reads_back_exactly() {
+    let f = Fixture::new(|c| c.failure_threshold(1));
+    f.clock.advance(10 * SEC);
+    let now = f.clock.now();
+    let long_ago = now.checked_sub(Duration::from_secs(86_400 * 365 * 300));
+    let cases = [
+        (Some(now - 5 * SEC), TripReason::Timeout),
+        (long_ago, TripReason::Connect),
+        (
+            Some(now + Duration::from_nanos(1)),
+            TripReason::TooSlow {
+                elapsed: Duration::MAX,
+            },
+        ),
+        (Some(now), TripReason::ServerError { status: u16::MAX }),
+    ];
+    for (since, reason) in cases {
+        let Some(since) = since else { continue };
+        let b = f.breaker();
+        let trip = b.record_failure(since, reason).unwrap();
+        assert_eq!((trip.since, trip.reason, trip.failures), (since, reason, 1));
+        for _ in 0..2 {
+            assert_eq!(b.check().unwrap_err().trip(), &trip);
+            assert_eq!(b.state(), State::Open(trip));
+        }
+    }
+}
+
+/// One thread rejecting for several tripped breakers gets each one's own trip.
+#[test]
+fn each_breaker_reports_its_own_trip() {
+    let f = Fixture::new(|c| c.failure_threshold(1));
+    let (a, b) = (f.breaker(), f.breaker());
+    let t0 = f.clock.now();
+    let ta = a.record_failure(t0 + SEC, TripReason::Connect).unwrap();
+    let tb = b.record_failure(t0 + 2 * SEC, TripReason::Timeout).unwrap();
+    for _ in 0..3 {
+        assert_eq!(a.check().unwrap_err().trip(), &ta);
+        assert_eq!(b.check().unwrap_err().trip(), &tb);
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering::*};
 use std::time::Instant;
 
-use super::cell::{Fields, TripCell};
+use super::cell::TripCell;
 use super::config::BreakerConfig;
 use super::error::OpenError;
 use super::group::RecoveryGroup;
@@ -24,9 +24,9 @@ use super::state::{self, State, Trip, TripReason};
 /// of the group that tripped before closes again.
 ///
 /// The closed check is one atomic load: no clock read, no lock, no allocation. A rejection writes
-/// nothing: it loads the group's generation and "recovery running" flag, and the trip's details
-/// from atomics written before the trip was published (checking that the trip did not change
-/// meanwhile).
+/// no shared memory either: it loads the group's generation and "recovery running" flag, and
+/// takes the trip's details from the thread's memory of the trip, or else from atomics stored
+/// before the trip was published (checking that the trip did not change meanwhile).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -59,10 +59,11 @@ use super::state::{self, State, Trip, TripReason};
 /// );
 /// # Ok::<(), fusebox_core::breaker::ConfigError>(())
 /// ```
+#[repr(C)] // what a rejection reads first, together: the group's address, then the cell's words
 pub struct Breaker {
+    group: RecoveryGroup,
     /// The trip word ([`state::CLOSED`] or `generation + 1`, see [`state`]) and the last trip.
     cell: TripCell,
-    group: RecoveryGroup,
     failures: AtomicU32,
     probe: Arc<dyn Probe>,
 }
@@ -72,8 +73,8 @@ impl Breaker {
     /// probes the service with `probe`.
     pub fn new(group: &RecoveryGroup, probe: impl Probe) -> Breaker {
         Breaker {
-            cell: TripCell::new(group.shared.clock.now()),
             group: group.clone(),
+            cell: TripCell::new(group.shared.clock.now()),
             failures: AtomicU32::new(0),
             probe: Arc::new(probe),
         }
@@ -140,7 +141,8 @@ impl Breaker {
         }
     }
 
-    /// The current count of consecutive failures.
+    /// The current count of consecutive failures. It starts again from zero when the breaker
+    /// trips, and when it closes.
     pub fn consecutive_failures(&self) -> u32 {
         self.failures.load(Relaxed)
     }
@@ -172,6 +174,10 @@ impl Breaker {
             };
             let word = state::trip_word(generation);
             writer.publish(old, word, trip);
+            // Counting starts again from zero, here as when the breaker closes: else a failure
+            // counted just after a recovery closed it, before the closing thread reset the count,
+            // would add to this trip's.
+            self.failures.store(0, Release);
             shared.note_trip(word);
             (trip, generation)
         };
@@ -189,71 +195,61 @@ impl Breaker {
         Some(trip)
     }
 
-    /// The tripped path of `check`.
+    /// The tripped path of `check`: three loads and the thread's memory of the trip, while a
+    /// recovery task runs and the thread read this trip before. The rest (closed by a finished
+    /// recovery, no task running, a trip this thread has not read yet) goes the slow way, which
+    /// loads the trip's words and writes nothing shared unless it closes the breaker or starts
+    /// a task.
     #[inline]
     fn reject(&self, word: u64) -> Result<(), OpenError> {
-        let Some((word, fields)) = self.current_fields(word) else {
-            return Ok(());
-        };
-        // Built here, in place: an `Option<Trip>` in between costs a copy that stalls on the
-        // stores just made.
-        match (self.cell.since(fields), TripCell::reason(fields)) {
-            (Some(since), Some(reason)) => Err(OpenError::new(Trip {
-                since,
-                reason,
-                failures: fields.failures(),
-            })),
-            _ => match self.spilled_trip(word) {
-                Some(trip) => Err(OpenError::new(trip)),
-                None => Ok(()),
-            },
+        let shared = &*self.group.shared;
+        if state::is_closed_at(word, shared.generation()) || !shared.is_running() {
+            return self.reject_slow();
+        }
+        match self.cell.remembered(word) {
+            Some(trip) => Err(OpenError::new(trip)),
+            None => self.reject_slow(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn reject_slow(&self) -> Result<(), OpenError> {
+        match self.current_trip(self.cell.word()) {
+            None => Ok(()),
+            Some(trip) => Err(OpenError::new(trip)),
         }
     }
 
     /// The trip of a breaker whose trip word was `word` when just loaded, or `None` if it is
-    /// closed.
-    fn current_trip(&self, word: u64) -> Option<Trip> {
-        let (word, fields) = self.current_fields(word)?;
-        match (self.cell.since(fields), TripCell::reason(fields)) {
-            (Some(since), Some(reason)) => Some(Trip {
-                since,
-                reason,
-                failures: fields.failures(),
-            }),
-            _ => self.spilled_trip(word),
-        }
-    }
-
-    /// The stored fields of the trip of a breaker whose trip word was `word` when just loaded,
-    /// with the word they belong to, or `None` if it is closed: loads only, unless a finished
-    /// recovery closes it now or a recovery task must be started.
-    #[inline(always)]
-    fn current_fields(&self, mut word: u64) -> Option<(u64, Fields)> {
+    /// closed. Closes it if a recovery finished, and makes sure a recovery runs if not. The
+    /// thread remembers the trip, for `reject`.
+    fn current_trip(&self, mut word: u64) -> Option<Trip> {
         loop {
             if word == state::CLOSED || self.closed_since(word) {
                 return None;
             }
             if let Some(fields) = self.cell.fields(word) {
-                return Some((word, fields));
+                let trip = match (self.cell.since(fields), TripCell::reason(fields)) {
+                    (Some(since), Some(reason)) => Some(Trip {
+                        since,
+                        reason,
+                        failures: fields.failures(),
+                    }),
+                    _ => self.cell.spilled(word),
+                };
+                if let Some(trip) = trip {
+                    self.cell.remember(word, trip);
+                    return Some(trip);
+                }
             }
             word = self.cell.word(); // it tripped or closed meanwhile
         }
     }
 
-    /// The trip of `word` when it did not fit the atomics, or the current one if the word
-    /// changed; `None` if closed.
-    #[cold]
-    #[inline(never)]
-    fn spilled_trip(&self, word: u64) -> Option<Trip> {
-        match self.cell.spilled(word) {
-            Some(trip) => Some(trip),
-            None => self.current_trip(self.cell.word()),
-        }
-    }
-
     /// Whether the breaker, tripped with `word`, was closed since by a finished recovery (it is
-    /// then marked closed). If not, makes sure a recovery runs: one or two loads when one does.
-    #[inline(always)]
+    /// then marked closed). If not, makes sure a recovery runs: one load when one does.
+    #[inline]
     fn closed_since(&self, word: u64) -> bool {
         let shared = &*self.group.shared;
         let generation = shared.generation();

@@ -2,36 +2,51 @@
 //!
 //! A rejected request must learn since when and why the breaker is open. Copying the trip out of
 //! a mutex costs a lock and an unlock, both writes to a cache line every rejecting thread then
-//! fights over; so the trip is also kept in three atomic words, written before the trip word is
+//! fights over; so the trip is also kept in three atomic words, stored before the trip word is
 //! published and read like a seqlock: load the trip word, load the fields, load the trip word
-//! again; the fields are the trip's if the word did not change.
+//! again; the fields are the trip's if the word did not change. A rejection writes nothing shared.
 //!
 //! # Why a word that did not change means the fields are its trip's
 //!
 //! The writer (one at a time: it holds the mutex) first makes sure the trip word reads
-//! [`CLOSED`] (a recovery may have closed the breaker without marking it yet; it then stores
-//! `CLOSED` itself), then stores the fields, then publishes the new trip word. The fields are
-//! stored with `Release` and loaded with `Acquire`, so a reader that loads any field value of a
-//! newer trip also sees the word as `CLOSED` or newer when it loads it again. That new value
-//! differs from the one it loaded first because non-closed trip words only grow:
+//! [`CLOSED`] (a finished recovery may have closed the breaker without marking it yet; the writer
+//! then stores `CLOSED` itself), then stores the fields, then publishes the new trip word. The
+//! fields are stored with `Release` and loaded with `Acquire`, so a reader that loads any field
+//! value of a newer trip also sees the word as `CLOSED` or newer when it loads it again. That
+//! value differs from the one it loaded first, because the words stored other than `CLOSED` only
+//! grow:
 //!
 //! - a breaker trips at the group's generation `g` only if its word is closed at `g`: `CLOSED`,
-//!   or `w <= g` (see [`state::is_closed_at`]); the new word is `g + 1`, so above `w`;
+//!   or a word `w <= g` (see [`is_closed_at`](super::state::is_closed_at)); the new word is
+//!   `g + 1 > w`;
 //! - when the word is `CLOSED` because a finished recovery closed trip `w`, the thread that closed
-//!   it had read a generation `>= w` before its compare-and-swap; the tripping thread loads the
-//!   `CLOSED` it stored (acquire) before it reads the generation, which only grows, so it reads
-//!   `g >= w` too and stores `g + 1 > w`.
+//!   it had read a generation `>= w` before its compare-and-swap; the tripping thread loads that
+//!   `CLOSED` (acquire) before it reads the generation, which only grows, so it reads `g >= w`
+//!   too and stores `g + 1 > w`;
+//! - writers take turns under the mutex, so each loads the word the previous one stored, or the
+//!   `CLOSED` that replaced it.
 //!
-//! So each trip has its own word, and the same word before and after the fields is the same
-//! trip. A reader that sees a change tries again.
+//! So each trip of a breaker has its own word, and the same word before and after the fields is
+//! the same trip. A reader that sees a change starts again from the new word.
 //!
 //! # Encoding
 //!
-//! `since` is kept as a signed offset from an epoch instant taken when the cell was made, the
+//! `since` is kept as a signed offset from an epoch, an instant taken when the cell is made; the
 //! reason as a tag and a payload. A trip that does not fit (an offset beyond 272 years, a
-//! `TooSlow` of more than 68 years) is marked [`SPILLED`] and read from the mutex instead, which
-//! always holds the last trip as given.
+//! `TooSlow` of more than 68 years) is marked [`SPILLED`] and read from the mutex, which always
+//! holds the last trip as given.
+//!
+//! # Remembered trips
+//!
+//! Reading and decoding the words still costs a rejection as much again as the rest, most of it
+//! the call into `std` that turns the offset back into an `Instant` (`Instant::checked_add`, not
+//! inlined). But a trip word is one cell's for one trip only, so the trip read under it never
+//! changes: each thread remembers the last trip it read for a few cells (`LAST_TRIPS`, keyed by
+//! the cell's id, unique in the process, and the word), and a rejection that finds the word it
+//! just loaded there needs no other load of the cell and nothing decoded. The first rejection of
+//! each thread after a trip reads the words.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -39,9 +54,14 @@ use std::time::{Duration, Instant};
 use super::state::{CLOSED, Trip, TripReason};
 
 /// A breaker's trip word ([`CLOSED`] or a trip's, see [`state`](super::state)) and its last trip.
+///
+/// What a rejection reads comes first, together; the mutex, touched by trips only, last.
+#[repr(C)]
 pub(crate) struct TripCell {
     /// [`CLOSED`] or the word of the trip in the fields.
     word: AtomicU64,
+    /// Unique in the process.
+    id: u64,
     /// `since` is kept as an offset from this.
     epoch: Instant,
     since: AtomicU64,
@@ -72,6 +92,7 @@ impl TripCell {
     pub(crate) fn new(epoch: Instant) -> TripCell {
         TripCell {
             word: AtomicU64::new(CLOSED),
+            id: NEXT_ID.fetch_add(1, Relaxed),
             epoch,
             since: AtomicU64::new(0),
             reason: AtomicU64::new(SPILLED),
@@ -87,8 +108,7 @@ impl TripCell {
     }
 
     /// The stored fields of the trip of `word`, just loaded by [`word`](TripCell::word); `None`
-    /// if the word changed since (the caller loads it again). Plain integers, so that a caller
-    /// looping until it has them builds its trip once, in place.
+    /// if the word changed since (the caller loads it again).
     #[inline(always)]
     pub(crate) fn fields(&self, word: u64) -> Option<Fields> {
         let fields = Fields {
@@ -100,9 +120,32 @@ impl TripCell {
     }
 
     /// The `since` of `fields`; `None` if it did not fit (see [`spilled`](TripCell::spilled)).
-    #[inline(always)]
+    #[inline]
     pub(crate) fn since(&self, fields: Fields) -> Option<Instant> {
         decode_since(self.epoch, fields.since)
+    }
+
+    /// The trip of `word` if this thread read it last of the cells sharing its slot (see
+    /// [`remember`](Self::remember)): no atomic load, nothing to decode.
+    #[inline(always)]
+    pub(crate) fn remembered(&self, word: u64) -> Option<Trip> {
+        let slot = LAST_TRIPS.with(|slots| slots[self.slot()].get());
+        match slot {
+            Some((id, last, trip)) if id == self.id && last == word => Some(trip),
+            _ => None,
+        }
+    }
+
+    /// Remembers, for this thread, that `trip` is the trip of `word`. It stays so: a trip word
+    /// is a cell's for one trip only.
+    #[inline]
+    pub(crate) fn remember(&self, word: u64, trip: Trip) {
+        LAST_TRIPS.with(|slots| slots[self.slot()].set(Some((self.id, word, trip))));
+    }
+
+    #[inline(always)]
+    fn slot(&self) -> usize {
+        (self.id % SLOTS as u64) as usize
     }
 
     /// The reason of `fields`; `None` if the trip did not fit (see
@@ -119,7 +162,7 @@ impl TripCell {
     pub(crate) fn spilled(&self, word: u64) -> Option<Trip> {
         // The writer of a trip holds the lock while it publishes the word, so under the lock
         // the mutex's trip is the one of the word, unless the word changed.
-        let full = *self.lock().full;
+        let full = *self.lock_full();
         full.filter(|_| self.word.load(Acquire) == word)
     }
 
@@ -132,8 +175,12 @@ impl TripCell {
     pub(crate) fn lock(&self) -> TripWriter<'_> {
         TripWriter {
             cell: self,
-            full: self.full.lock().unwrap_or_else(|e| e.into_inner()),
+            full: self.lock_full(),
         }
+    }
+
+    fn lock_full(&self) -> MutexGuard<'_, Option<Trip>> {
+        self.full.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -166,6 +213,19 @@ impl TripWriter<'_> {
         cell.failures.store(trip.failures, Release);
         cell.word.store(word, Release);
     }
+}
+
+/// The id of the next cell.
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Cells whose last trips a thread remembers at once (more if their ids differ in this modulus).
+const SLOTS: usize = 4;
+
+thread_local! {
+    /// The last trips the thread read, with the id of their cell and their trip word, in the slot
+    /// of the cell's id (see [`TripCell::remember`]).
+    static LAST_TRIPS: [Cell<Option<(u64, u64, Trip)>>; SLOTS] =
+        const { [const { Cell::new(None) }; SLOTS] };
 }
 
 /// Bits of a packed duration's nanoseconds (below 2^30).
@@ -205,7 +265,6 @@ fn encode_since(epoch: Instant, since: Instant) -> Option<u64> {
     (decode_since(epoch, word) == Some(since)).then_some(word)
 }
 
-#[inline(always)]
 fn decode_since(epoch: Instant, word: u64) -> Option<Instant> {
     let offset = unpack(word & !BEFORE);
     if word & BEFORE == 0 {
@@ -348,5 +407,33 @@ mod tests {
         assert_eq!(cell.word(), CLOSED);
         assert!(cell.fields(3).is_none());
         assert_eq!(cell.spilled(3), None, "the word changed");
+    }
+
+    #[test]
+    fn a_thread_remembers_trips_by_cell_and_word() {
+        let epoch = Instant::now();
+        let cells: Vec<TripCell> = (0..SLOTS + 1).map(|_| TripCell::new(epoch)).collect();
+        let trips: Vec<Trip> = (0..cells.len() as u32)
+            .map(|n| trip(epoch + n * SEC, TripReason::Connect, n))
+            .collect();
+        for (cell, &trip) in cells.iter().zip(&trips) {
+            assert_eq!(cell.remembered(1), None);
+            cell.remember(1, trip);
+        }
+        // A cell remembered later in the same slot evicted the trip.
+        for (n, (cell, trip)) in cells.iter().zip(&trips).enumerate() {
+            let evicted = cells[n + 1..].iter().any(|c| c.slot() == cell.slot());
+            let expected = (!evicted).then_some(*trip);
+            assert_eq!(cell.remembered(1), expected);
+            assert_eq!(cell.remembered(2), None, "another trip of the cell");
+        }
+        assert!(
+            cells.iter().any(|c| c.remembered(1).is_none()),
+            "{SLOTS} slots"
+        );
+        // Another thread remembers nothing.
+        std::thread::scope(|s| {
+            s.spawn(|| assert!(cells.iter().all(|c| c.remembered(1).is_none())));
+        });
     }
 }

@@ -144,6 +144,7 @@ impl<K: Key, F: Connect<K>> Builder<K, F> {
             clock,
             spawner,
             connect_timeout: self.connect_timeout,
+            limits,
             state: Mutex::new(State::new(limits)),
             shutdown: Event::new(),
         });

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use event_listener::{Event, EventListener};
+use event_listener::EventListener;
 
 use super::state::{Checkout, Effects, Grant, Idle, KeyId, WaiterId};
 use super::{AcquireError, Inner, Key, Pooled, Wait};
@@ -40,7 +40,6 @@ enum Step<'a, K: Key, F: Connect<K>> {
         /// first: the event is recycled when the ticket ends, and must have no listener of ours.
         listener: Option<EventListener>,
         ticket: WaiterTicket<'a, K, F>,
-        event: Arc<Event>,
         started: Instant,
         deadline: Option<BoxFuture<'static, ()>>,
     },
@@ -73,12 +72,8 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         let (checkout, queued) = {
             let mut state = inner.lock();
             match state.checkout(self.key, now, may_wait, &mut fx) {
-                Checkout::Wait(k) => {
-                    let (id, event) = state.enqueue(k);
-                    // Listening before the lock is released: no grant can come before it.
-                    let listener = event.listen();
-                    (Checkout::Wait(k), Some((id, event, listener)))
-                }
+                // Listening before the lock is released: no grant can come before it.
+                Checkout::Wait(k) => (Checkout::Wait(k), Some(state.enqueue(k))),
                 other => (other, None),
             }
         };
@@ -90,7 +85,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
                 None
             }
             Checkout::Wait(_) => {
-                let (id, event, listener) = queued.expect("a waiter was queued");
+                let (id, listener) = queued.expect("a waiter was queued");
                 // A wait too long to express as an instant is a wait forever.
                 let deadline = (self.wait.limit())
                     .and_then(|d| now.checked_add(d))
@@ -101,7 +96,6 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
                         inner,
                         id: Some(id),
                     },
-                    event,
                     started: now,
                     deadline,
                 };
@@ -154,7 +148,6 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                 Step::Waiting {
                     listener,
                     ticket,
-                    event,
                     started,
                     deadline,
                 } => {
@@ -168,7 +161,7 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                         // a grant made after it is sure to notify us.
                         *listener = None;
                         ticket
-                            .take_grant_or_listen(event, listener)
+                            .take_grant_or_listen(listener)
                             .and_then(|(grant, k)| this.granted(grant, k))
                     } else if let Some(sleep) = deadline
                         && sleep.as_mut().poll(cx).is_ready()
@@ -239,10 +232,10 @@ struct WaiterTicket<'a, K: Key, F: Connect<K>> {
 }
 
 impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
-    /// Takes the grant if there is one; else starts `listener` on `event` before unlocking.
+    /// Takes the grant if there is one; else starts `listener` on the waiter's event before
+    /// unlocking.
     fn take_grant_or_listen(
         &mut self,
-        event: &Event,
         listener: &mut Option<EventListener>,
     ) -> Option<(Grant<F::Conn>, KeyId)> {
         let id = self.id?;
@@ -253,7 +246,7 @@ impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
                 Some(taken)
             }
             None => {
-                *listener = Some(event.listen());
+                *listener = Some(state.listen(id));
                 None
             }
         }

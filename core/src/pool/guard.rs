@@ -72,8 +72,13 @@ impl<K: Key, F: Connect<K>> Drop for Pooled<K, F> {
         if let Some(mut idle) = self.idle.take() {
             let now = self.inner.clock.now();
             idle.last_used = now;
+            // Whether to keep it depends on the connection and the time alone: asked before
+            // locking, to keep the locked section short.
+            let spent = idle.is_spent(now, &self.inner.limits);
             let mut fx = Effects::new();
-            self.inner.lock().checkin(self.key, idle, now, &mut fx);
+            self.inner
+                .lock()
+                .checkin_checked(self.key, idle, spent, &mut fx);
             self.inner.apply(fx);
         }
     }

@@ -14,7 +14,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use event_listener::Event;
+use event_listener::{Event, EventListener};
 use foldhash::fast::RandomState;
 use slab::Slab;
 
@@ -69,7 +69,7 @@ impl<C: Connection> Idle<C> {
     /// Whether a connection coming back from use at `now` must not be kept: unusable, past its
     /// maximum lifetime, or with an idle timeout of zero. (Its idle time is zero, so no other idle
     /// timeout can have run out.)
-    fn is_spent(&self, now: Instant, limits: &Limits) -> bool {
+    pub(crate) fn is_spent(&self, now: Instant, limits: &Limits) -> bool {
         !self.conn.is_usable()
             || self.conn.idle_timeout() == Some(Duration::ZERO)
             || limits
@@ -137,6 +137,12 @@ impl<C> Effects<C> {
         self.wake.is_none() && self.close.is_empty()
     }
 
+    /// Whether its vectors never allocated, so that forgetting it leaks nothing.
+    #[inline]
+    pub(crate) fn holds_no_memory(&self) -> bool {
+        self.wake.is_none() && self.close.capacity() == 0 && self.wake_more.capacity() == 0
+    }
+
     /// The waiters to wake, in the order they were granted.
     pub(crate) fn wakes(&mut self) -> impl Iterator<Item = Arc<Event>> + '_ {
         self.wake.take().into_iter().chain(self.wake_more.drain(..))
@@ -200,6 +206,9 @@ pub(crate) struct State<K, C> {
     retired: Counts,
     /// Events of ended waiters, for the next ones.
     spare_events: Vec<Arc<Event>>,
+    /// The key of the last checkout, tried before the index: most pools serve one key, or a few
+    /// in runs, and comparing a key costs less than hashing it.
+    last_key: KeyId,
 }
 
 /// How many events of ended waiters are kept for reuse.
@@ -218,6 +227,7 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
             closed: false,
             retired: Counts::default(),
             spare_events: Vec::new(),
+            last_key: usize::MAX,
         }
     }
 
@@ -272,39 +282,48 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         }
     }
 
-    /// Queues a waiter for `key` after [`Checkout::Wait`]; the event returned is notified when it
-    /// is granted.
+    /// Queues a waiter for `key` after [`Checkout::Wait`], with a listener on its event, which is
+    /// notified when it is granted. The listener is in place before the caller unlocks, so no
+    /// grant can come before it.
     ///
     /// Events are recycled: the waiter must stop listening before the call that ends it
     /// ([`take_grant`](State::take_grant), [`give_up`](State::give_up), [`cancel`](State::cancel)),
     /// and treat a wakeup as a hint to look, since a late notification for the event's previous
     /// waiter may reach it.
-    pub(crate) fn enqueue(&mut self, k: KeyId) -> (WaiterId, Arc<Event>) {
+    pub(crate) fn enqueue(&mut self, k: KeyId) -> (WaiterId, EventListener) {
         let event = self
             .spare_events
             .pop()
             .unwrap_or_else(|| Arc::new(Event::new()));
+        let listener = event.listen();
         let seq = self.next_seq;
         self.next_seq += 1;
         let w = self.waiters.insert(Waiter {
             key: k,
             seq,
             grant: None,
-            event: event.clone(),
+            event,
         });
         self.keys[k].waiters.push_back(w);
         self.waiting += 1;
-        (w, event)
+        (w, listener)
+    }
+
+    /// A new listener on a waiting waiter's event, for one woken with no grant yet (a late
+    /// notification for the event's previous waiter): made under the lock, so that a grant made
+    /// after it is sure to notify it.
+    pub(crate) fn listen(&self, w: WaiterId) -> EventListener {
+        self.waiters[w].event.listen()
     }
 
     /// Takes the waiter's grant, with its key, if it has one, ending the waiter.
     pub(crate) fn take_grant(&mut self, w: WaiterId) -> Option<(Grant<C>, KeyId)> {
         self.waiters[w].grant.as_ref()?;
-        let waiter = self.remove_waiter(w);
-        if let Some(Grant::Conn(_)) = waiter.grant {
-            self.keys[waiter.key].counts.reused += 1;
+        let (k, grant) = self.remove_waiter(w);
+        if let Some(Grant::Conn(_)) = grant {
+            self.keys[k].counts.reused += 1;
         }
-        Some((waiter.grant?, waiter.key))
+        Some((grant?, k))
     }
 
     /// The waiter's time ran out: it takes a grant that arrived meanwhile, or leaves the queue and
@@ -313,17 +332,16 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         if let Some(grant) = self.take_grant(w) {
             return Some(grant);
         }
-        let waiter = self.remove_waiter(w);
-        self.unqueue(waiter.key, w);
-        self.keys[waiter.key].counts.timed_out += 1;
+        let (k, _) = self.remove_waiter(w);
+        self.unqueue(k, w);
+        self.keys[k].counts.timed_out += 1;
         None
     }
 
     /// The waiter was dropped: whatever it had been handed goes to the next in line.
     pub(crate) fn cancel(&mut self, w: WaiterId, fx: &mut Effects<C>) {
-        let waiter = self.remove_waiter(w);
-        let k = waiter.key;
-        match waiter.grant {
+        let (k, grant) = self.remove_waiter(w);
+        match grant {
             None => self.unqueue(k, w),
             Some(Grant::Conn(idle)) => {
                 self.keys[k].busy -= 1;
@@ -337,10 +355,25 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         }
     }
 
-    /// A busy connection comes back, stamped with its last use.
+    /// A busy connection comes back, stamped with its last use. (The pool checks whether to keep
+    /// it off the lock and calls [`checkin_checked`](State::checkin_checked).)
+    #[cfg(test)]
     pub(crate) fn checkin(&mut self, k: KeyId, idle: Idle<C>, now: Instant, fx: &mut Effects<C>) {
+        let spent = idle.is_spent(now, &self.limits);
+        self.checkin_checked(k, idle, spent, fx);
+    }
+
+    /// [`checkin`](State::checkin) of a connection already found spent or not by
+    /// [`Idle::is_spent`], off the lock.
+    pub(crate) fn checkin_checked(
+        &mut self,
+        k: KeyId,
+        idle: Idle<C>,
+        spent: bool,
+        fx: &mut Effects<C>,
+    ) {
         self.keys[k].busy -= 1;
-        if !self.closed && idle.is_spent(now, &self.limits) {
+        if !self.closed && spent {
             self.keys[k].counts.expired += 1;
             fx.close.push(idle.conn);
             self.free_slot(k, fx);
@@ -448,7 +481,13 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
     }
 
     fn key_id(&mut self, key: &K) -> KeyId {
+        if let Some(ks) = self.keys.get(self.last_key)
+            && ks.key == *key
+        {
+            return self.last_key;
+        }
         if let Some(&k) = self.index.get(key) {
+            self.last_key = k;
             return k;
         }
         let k = self.keys.insert(KeyState {
@@ -460,6 +499,7 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
             counts: Counts::default(),
         });
         self.index.insert(key.clone(), k);
+        self.last_key = k;
         k
     }
 
@@ -523,10 +563,14 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
     /// Hands slots to waiters whose key is under its own limit but who wait on `max_total`,
     /// oldest first, while there is room or idle connections to evict. Without `max_total` no
     /// such waiter exists.
+    #[inline]
     fn serve_starved(&mut self, fx: &mut Effects<C>) {
-        let Some(max_total) = self.limits.max_total else {
-            return;
-        };
+        if let Some(max_total) = self.limits.max_total {
+            self.serve_starved_under(max_total, fx);
+        }
+    }
+
+    fn serve_starved_under(&mut self, max_total: usize, fx: &mut Effects<C>) {
         while self.waiting > 0 {
             let oldest = self
                 .keys
@@ -547,12 +591,13 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
 
     /// Ends a waiter, keeping its event for the next one: a waiting acquire costs no allocation
     /// once the pool has seen as many waiters at once before.
-    fn remove_waiter(&mut self, w: WaiterId) -> Waiter<C> {
+    /// Returns the waiter's key and grant.
+    fn remove_waiter(&mut self, w: WaiterId) -> (KeyId, Option<Grant<C>>) {
         let waiter = self.waiters.remove(w);
         if self.spare_events.len() < MAX_SPARE_EVENTS {
-            self.spare_events.push(waiter.event.clone());
+            self.spare_events.push(waiter.event);
         }
-        waiter
+        (waiter.key, waiter.grant)
     }
 
     fn pop_waiter(&mut self, k: KeyId) -> Option<WaiterId> {

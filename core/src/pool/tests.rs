@@ -273,6 +273,63 @@ fn close_fails_waiters_and_closes_idle_now_and_busy_on_return() {
     assert_eq!(st.stats().total.open(), 0);
 }
 
+/// The last key looked up is tried before the index: it must never stand for another key, also
+/// once the reaper removed it and its slot went to a new key.
+#[test]
+fn last_key_shortcut_never_mixes_keys() {
+    let now = Instant::now();
+    let mut st = state(1, None);
+    let (k1, _a) = open(&mut st, 1, 1, now);
+    st.discard(k1, &mut fx());
+    st.reap(now, &mut fx());
+    assert_eq!(st.stats_for(&1), None, "key 1 removed");
+    // Key 2 takes key 1's slot; key 1 comes back in a new one.
+    let (k2, b) = open(&mut st, 2, 2, now);
+    let (k1, c) = open(&mut st, 1, 3, now);
+    assert_ne!(k1, k2);
+    st.checkin(k2, b, now, &mut fx());
+    st.checkin(k1, c, now, &mut fx());
+    for (key, id) in [(1, 3), (2, 2), (2, 2), (1, 3), (1, 3)] {
+        let (k, idle) = match st.checkout(&key, now, false, &mut fx()) {
+            Checkout::Reuse(k, idle) => (k, idle),
+            other => panic!("expected a reuse, got {other:?}"),
+        };
+        assert_eq!(idle.conn.id, id, "key {key}");
+        st.checkin(k, idle, now, &mut fx());
+    }
+    assert_eq!(st.stats_for(&1).map(|c| c.reused), Some(3));
+    assert_eq!(st.stats_for(&2).map(|c| c.reused), Some(2));
+    st.check_invariants();
+}
+
+/// A waiter woken with no grant (a late notification for its recycled event's previous waiter)
+/// listens again through the state, and that listener hears the grant that follows.
+#[test]
+fn relisten_hears_a_later_grant() {
+    use event_listener::Listener;
+    let now = Instant::now();
+    let mut st = state(1, None);
+    let (k, a) = open(&mut st, 1, 1, now);
+    let w = match st.checkout(&1, now, true, &mut fx()) {
+        Checkout::Wait(k) => {
+            let (w, first) = st.enqueue(k);
+            drop(first);
+            w
+        }
+        other => panic!("expected to wait, got {other:?}"),
+    };
+    assert!(st.take_grant(w).is_none());
+    let again = st.listen(w);
+    let mut effects = fx();
+    st.checkin(k, a, now, &mut effects);
+    for event in effects.wakes() {
+        event.notify(1);
+    }
+    assert!(again.wait_timeout(Duration::ZERO).is_some(), "notified");
+    assert_eq!(granted_conn(&mut st, w), 1);
+    st.check_invariants();
+}
+
 /// One step of a random run.
 #[derive(Debug, Clone)]
 enum Op {
