@@ -574,18 +574,34 @@ fn any_trip_reads_back_exactly() {
     }
 }
 
-/// One thread rejecting for several tripped breakers gets each one's own trip.
+/// One thread rejecting for several tripped breakers gets each one's own trip, and a breaker's
+/// new trip once it tripped again.
 #[test]
-fn each_breaker_reports_its_own_trip() {
-    let f = Fixture::new(|c| c.failure_threshold(1));
-    let (a, b) = (f.breaker(), f.breaker());
+fn each_breaker_reports_its_own_current_trip() {
+    let f = Fixture::new(|c| c.failure_threshold(1).success_threshold(1));
+    let breakers: Vec<Breaker> = (0..6).map(|_| f.breaker()).collect();
     let t0 = f.clock.now();
-    let ta = a.record_failure(t0 + SEC, TripReason::Connect).unwrap();
-    let tb = b.record_failure(t0 + 2 * SEC, TripReason::Timeout).unwrap();
+    let trips: Vec<Trip> = (0..6)
+        .map(|n| {
+            let reason = TripReason::ServerError { status: 500 + n };
+            breakers[usize::from(n)]
+                .record_failure(t0 + u32::from(n) * SEC, reason)
+                .unwrap()
+        })
+        .collect();
     for _ in 0..3 {
-        assert_eq!(a.check().unwrap_err().trip(), &ta);
-        assert_eq!(b.check().unwrap_err().trip(), &tb);
+        for (b, trip) in breakers.iter().zip(&trips) {
+            assert_eq!(b.check().unwrap_err().trip(), trip);
+        }
     }
+
+    f.health.set_healthy(true);
+    f.tasks.run();
+    f.advance(SEC);
+    let b = &breakers[0];
+    assert!(b.check().is_ok());
+    let again = b.record_failure(t0 + 9 * SEC, TripReason::Timeout).unwrap();
+    assert_eq!(b.check().unwrap_err().trip(), &again);
 }
 
 #[test]
