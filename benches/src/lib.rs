@@ -20,6 +20,7 @@ pub mod http_clients;
 pub mod http_cpu;
 pub mod http_run;
 pub mod http_server;
+pub mod machine;
 pub mod pool_chart;
 pub mod pool_peers;
 pub mod recovery_manual;

@@ -37,6 +37,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use fusebox_benches::machine::{load_average_or_unknown, machine, today};
 use fusebox_benches::pool_chart::{self, Point};
 use fusebox_benches::pool_peers::{Bb8, Deadpool, Fusebox, Mobc, Qp};
 use fusebox_benches::report::{Rate, Table, fastest, format_ratio, ratio, ratio_line};
@@ -219,8 +220,8 @@ fn write_chart(
     let note = format!(
         "{}; {}\nmedians of {rounds} rounds of {} operations per cell; tokio multi-thread {} \
          workers, smol on {} threads; a stalled cell is a cross at the foot of its panel\n{}",
-        pool_chart::machine(),
-        pool_chart::today(),
+        machine(),
+        today(),
         round.ops,
         run_tokio::WORKERS,
         run_smol::WORKERS,
@@ -287,7 +288,7 @@ fn print_report(results: &[CellResult], stalls: &[String], elapsed: Duration) {
     println!(
         "Run time: {:.0} s; load average at the end: {} (the two cores may be shared).\n",
         elapsed.as_secs_f64(),
-        load_average(),
+        load_average_or_unknown(),
     );
     println!(
         "Ratios over the get-and-drop cells: fusebox-tokio / fastest of deadpool, bb8, mobc; \
@@ -334,13 +335,6 @@ fn run_cell(cell: Cell, round: Round, rounds: usize) -> (CellResult, Vec<String>
         line.join(" ")
     );
     (CellResult { cell, rates }, stalls)
-}
-
-/// The 1, 5 and 15 minute load averages, where Linux tells them.
-fn load_average() -> String {
-    let loads = std::fs::read_to_string("/proc/loadavg").ok();
-    let loads = loads.map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
-    loads.unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// The markdown table of one mode's cells.

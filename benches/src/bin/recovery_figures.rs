@@ -25,7 +25,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use fusebox_benches::pool_chart::{machine, today};
+use fusebox_benches::machine::{load_average_or_unknown, machine, today};
 use fusebox_benches::recovery_manual::{self, ManualFigures};
 use fusebox_benches::recovery_plan::{CLIENT_COUNTS, Plan};
 use fusebox_benches::recovery_real::{self, RealFigures};
@@ -161,7 +161,7 @@ fn print_report(
     println!(
         "- run time {:.0} s; load average when done: {}\n",
         elapsed.as_secs_f64(),
-        load_average()
+        load_average_or_unknown()
     );
 
     println!("## Time to detect\n");
@@ -459,11 +459,4 @@ fn join<T: ToString>(values: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("/")
-}
-
-/// The 1, 5 and 15 minute load averages, where Linux tells them.
-fn load_average() -> String {
-    let loads = std::fs::read_to_string("/proc/loadavg").ok();
-    let loads = loads.map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
-    loads.unwrap_or_else(|| "unknown".to_owned())
 }
