@@ -11,7 +11,9 @@ use async_io::Timer;
 use fusebox_smol::SmolRuntime;
 
 use crate::http_clients::{BenchClient, Kind, Runtime, Target, Urls};
-use crate::http_cpu::{CLIENT_THREADS, MAIN_THREAD, SERVER_THREAD, SMOL_REACTOR_THREAD, cpu_ns};
+use crate::http_cpu::{
+    CLIENT_THREADS, MAIN_THREAD, SERVER_THREAD, SMOL_REACTOR_THREAD, Usage, usage,
+};
 use crate::http_server::Server;
 
 /// The worker threads of each client runtime (the machine has two cores).
@@ -103,6 +105,8 @@ pub struct RoundResult {
     pub client_cpu: Option<Duration>,
     /// CPU time of the server's thread per request of the measured run.
     pub server_cpu: Option<Duration>,
+    /// Minor page faults of the client's threads per request of the measured run.
+    pub client_faults: Option<f64>,
 }
 
 /// What the tasks of one phase did.
@@ -112,9 +116,9 @@ struct Phase {
     errors: u64,
     first_error: Option<String>,
     elapsed: Duration,
-    /// CPU nanoseconds of the client's threads and of the server's during the phase.
-    client_cpu_ns: Option<u64>,
-    server_cpu_ns: Option<u64>,
+    /// What the client's threads and the server's used during the phase.
+    client_usage: Option<Usage>,
+    server_usage: Option<Usage>,
 }
 
 impl Phase {
@@ -166,8 +170,12 @@ pub fn run_round(
         errors: warm_up.errors + measured.errors,
         first_error: warm_up.first_error.or(measured.first_error),
         connections,
-        client_cpu: per_request(measured.client_cpu_ns),
-        server_cpu: per_request(measured.server_cpu_ns),
+        client_cpu: per_request(measured.client_usage.map(|u| u.cpu_ns)),
+        server_cpu: per_request(measured.server_usage.map(|u| u.cpu_ns)),
+        client_faults: measured
+            .client_usage
+            .filter(|_| requests > 0)
+            .map(|u| u.minor_faults as f64 / requests as f64),
     })
 }
 
@@ -184,8 +192,8 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[derive(Debug)]
 struct CpuMeter {
     client: &'static [&'static str],
-    client_start: Option<u64>,
-    server_start: Option<u64>,
+    client_start: Option<Usage>,
+    server_start: Option<Usage>,
 }
 
 impl CpuMeter {
@@ -198,16 +206,16 @@ impl CpuMeter {
         };
         CpuMeter {
             client,
-            client_start: cpu_ns(client),
-            server_start: cpu_ns(&[SERVER_THREAD]),
+            client_start: usage(client),
+            server_start: usage(&[SERVER_THREAD]),
         }
     }
 
-    /// Puts the CPU time since [`start`](CpuMeter::start) into `phase`.
+    /// Puts what was used since [`start`](CpuMeter::start) into `phase`.
     fn stop(self, phase: &mut Phase) {
-        let since = |start: Option<u64>, now: Option<u64>| Some(now?.saturating_sub(start?));
-        phase.client_cpu_ns = since(self.client_start, cpu_ns(self.client));
-        phase.server_cpu_ns = since(self.server_start, cpu_ns(&[SERVER_THREAD]));
+        let since = |start: Option<Usage>, now: Option<Usage>| Some(now?.since(start?));
+        phase.client_usage = since(self.client_start, usage(self.client));
+        phase.server_usage = since(self.server_start, usage(&[SERVER_THREAD]));
     }
 }
 

@@ -51,12 +51,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use fusebox_benches::http_chart::{self, Panel};
 use fusebox_benches::http_clients::{Kind, MAX_PER_HOST, Urls};
 use fusebox_benches::http_run::{RoundResult, Timing, Workload, run_round};
 use fusebox_benches::http_server::Server;
+use fusebox_benches::machine::{load_average, machine, today};
 use fusebox_benches::report::{Table, median};
 
 const USAGE: &str = "usage: http_compare [--quick] [--svg PATH] [--clients ID,..] \
@@ -153,6 +154,7 @@ struct Cell {
     connections: Option<f64>,
     client_cpu: Option<Duration>,
     server_cpu: Option<Duration>,
+    client_faults: Option<f64>,
     errors: u64,
     failed_rounds: usize,
     first_error: Option<String>,
@@ -178,6 +180,10 @@ impl Cell {
             connections: med(&|r| r.connections as f64),
             client_cpu: med_cpu(&|r| r.client_cpu),
             server_cpu: med_cpu(&|r| r.server_cpu),
+            client_faults: {
+                let faults: Option<Vec<f64>> = ok.iter().map(|r| r.client_faults).collect();
+                faults.and_then(|f| median(&f))
+            },
             errors: ok.iter().map(|r| r.errors).sum(),
             failed_rounds: rounds.len() - ok.len(),
             first_error,
@@ -349,7 +355,10 @@ fn print_report(
         "- client CPU/req: CPU time of the client runtime's threads (and of the main thread, \
          which waits for the tasks; for smol also async-io's reactor thread) per request of the \
          measured run, from /proc/self/task/*/schedstat; it depends far less on the load of the \
-         machine than req/s and latency do. server CPU/req: the same for the server's thread"
+         machine than req/s and latency do. server CPU/req: the same for the server's thread. \
+         client page faults/req: minor faults of the same client threads (first touches of \
+         memory the allocator took from the kernel; each costs microseconds, and with 1 MiB \
+         bodies they vary with glibc malloc's state from round to round)"
     );
     println!(
         "- connections opened: accepts counted at the server per client run (warm-up \
@@ -365,6 +374,7 @@ fn print_report(
         "p99",
         "client CPU/req",
         "server CPU/req",
+        "client page faults/req",
         "connections opened",
         "errors",
     ]);
@@ -396,6 +406,8 @@ fn print_report(
                 format_latency(cell.p99),
                 format_latency(cell.client_cpu),
                 format_latency(cell.server_cpu),
+                cell.client_faults
+                    .map_or_else(|| "-".to_owned(), |f| format!("{f:.1}")),
                 cell.connections
                     .map_or_else(|| "-".to_owned(), |c| format!("{c:.0}")),
                 errors,
@@ -433,15 +445,25 @@ fn print_report(
         ("unpooled", Kind::Unpooled),
     ];
     println!(
-        "Sequential 100 B on tokio, fusebox Client's requests per second divided by the peer's \
-         (median of the per-round ratios, which pair neighbouring runs, in brackets):\n"
+        "Sequential 100 B on tokio, fusebox Client against each peer: requests per second, ours \
+         divided by theirs, as the ratio of the medians and as the median of the per-round \
+         ratios (each pairs two neighbouring runs); and client CPU per request, theirs divided \
+         by ours (above 1: fusebox uses less):\n"
     );
+    let cpu = |kind: Kind| {
+        cells
+            .get(&(Workload::Sequential, kind))
+            .and_then(|c| c.client_cpu)
+            .map(|d| d.as_secs_f64())
+    };
     for (name, kind) in peers {
         let paired = paired_ratio(results, Kind::FuseboxTokio, kind);
         println!(
-            "- fusebox/{name}: ratio of medians {}, per-round ratios median {}",
+            "- fusebox/{name}: ratio of medians {}, median of per-round ratios {}; CPU per \
+             request {name}/fusebox {}",
             format_ratio(ours, sequential(kind)),
-            paired.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}"))
+            paired.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}")),
+            format_ratio(cpu(kind), cpu(Kind::FuseboxTokio))
         );
     }
     println!();
@@ -487,74 +509,9 @@ fn format_latency(latency: Option<Duration>) -> String {
     }
 }
 
-/// The machine: logical cores, CPU model where Linux tells it, OS and architecture.
-fn machine() -> String {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        });
-    let os = format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH);
-    match model {
-        Some(model) => format!("{cores} cores available, {model}, {os}"),
-        None => format!("{cores} cores available, {os}"),
-    }
-}
-
-/// The system's load averages over 1, 5 and 15 minutes, where Linux tells them.
-fn load_average() -> Option<String> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
-    (fields.len() == 3).then(|| fields.join(", "))
-}
-
-/// Today's date in UTC, `YYYY-MM-DD`.
-fn today() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (y, m, d) = date_of_day(secs / 86_400);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The Gregorian date of `day` days after 1970-01-01.
-fn date_of_day(mut day: u64) -> (u64, u64, u64) {
-    let leap = |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
-    let mut year = 1970;
-    loop {
-        let len = if leap(year) { 366 } else { 365 };
-        if day < len {
-            break;
-        }
-        day -= len;
-        year += 1;
-    }
-    let feb = if leap(year) { 29 } else { 28 };
-    let months = [31, feb, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    let mut month = 1;
-    for len in months {
-        if day < len {
-            break;
-        }
-        day -= len;
-        month += 1;
-    }
-    (year, month, day + 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_of_days() {
-        assert_eq!(date_of_day(0), (1970, 1, 1));
-        assert_eq!(date_of_day(19_723 + 31 + 28), (2024, 2, 29));
-    }
 
     #[test]
     fn ratios_and_latencies_format() {
