@@ -35,6 +35,8 @@ fn colour(kind: Kind) -> RGBColor {
         Kind::HyperUtil => RGBColor(255, 127, 14),
         Kind::Reqwest => RGBColor(44, 160, 44),
         Kind::Unpooled => RGBColor(150, 150, 150),
+        Kind::FuseboxHttps => RGBColor(31, 119, 180),
+        Kind::UnpooledHttps => RGBColor(150, 150, 150),
     }
 }
 

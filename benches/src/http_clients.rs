@@ -1,6 +1,7 @@
 //! The HTTP clients `http_compare` measures, behind one enum so that a round can drive any of
 //! them: fusebox's [`Client`] and [`FuseClient`] (on tokio or on smol), hyper-util's pooled
-//! legacy client, reqwest, and a new connection per request.
+//! legacy client, reqwest, and a new connection per request; over HTTPS, fusebox's pooled
+//! [`Client`] and a new TLS connection per request.
 //!
 //! Every client reads the whole response body into [`Bytes`], as fusebox always does, and every
 //! request is checked: `200 OK` with a body of the expected length, else it counts as an error.
@@ -10,9 +11,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use fusebox_core::rt::Dial;
+use fusebox_http::tls::{Certificate, Roots, TlsConfig};
 use fusebox_http::{Client, FuseClient, HyperIo};
 use fusebox_smol::SmolRuntime;
 use fusebox_tokio::TokioRuntime;
+use futures_rustls::TlsConnector;
+use futures_rustls::rustls::pki_types::ServerName;
 use http::header::HOST;
 use http::{HeaderValue, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty};
@@ -54,11 +58,17 @@ pub enum Kind {
     /// hyper HTTP/1.1 handshake (what fusebox's `Connector` does for an `http` origin), one
     /// request, then the connection is closed. No pool.
     Unpooled,
+    /// fusebox's pooled [`Client`] on tokio, over HTTPS, trusting only the bench's CA.
+    FuseboxHttps,
+    /// A new TLS connection per request: as [`Kind::Unpooled`], with a TLS handshake (futures-
+    /// rustls, the rustls config of fusebox's [`TlsConfig`] trusting the bench's CA, as fusebox's
+    /// `Connector` runs it for an `https` origin) between the dial and hyper's handshake.
+    UnpooledHttps,
 }
 
 impl Kind {
     /// Every client, in the order of the table.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 9] = [
         Kind::FuseboxTokio,
         Kind::FuseTokio,
         Kind::FuseboxSmol,
@@ -66,6 +76,8 @@ impl Kind {
         Kind::HyperUtil,
         Kind::Reqwest,
         Kind::Unpooled,
+        Kind::FuseboxHttps,
+        Kind::UnpooledHttps,
     ];
 
     /// The runtime the client runs on.
@@ -86,11 +98,13 @@ impl Kind {
             Kind::HyperUtil => "hyper-util legacy Client (tokio)",
             Kind::Reqwest => "reqwest (tokio)",
             Kind::Unpooled => "unpooled: new connection per request (tokio)",
+            Kind::FuseboxHttps => "fusebox Client (tokio), HTTPS",
+            Kind::UnpooledHttps => "unpooled: new TLS connection per request (tokio)",
         }
     }
 
     /// A short name for the command line: `fusebox-tokio`, `fuse-tokio`, `fusebox-smol`,
-    /// `fuse-smol`, `hyper-util`, `reqwest`, `unpooled`.
+    /// `fuse-smol`, `hyper-util`, `reqwest`, `unpooled`, `fusebox-https`, `unpooled-https`.
     pub fn id(self) -> &'static str {
         match self {
             Kind::FuseboxTokio => "fusebox-tokio",
@@ -100,6 +114,8 @@ impl Kind {
             Kind::HyperUtil => "hyper-util",
             Kind::Reqwest => "reqwest",
             Kind::Unpooled => "unpooled",
+            Kind::FuseboxHttps => "fusebox-https",
+            Kind::UnpooledHttps => "unpooled-https",
         }
     }
 
@@ -107,8 +123,17 @@ impl Kind {
     pub fn is_fusebox(self) -> bool {
         matches!(
             self,
-            Kind::FuseboxTokio | Kind::FuseTokio | Kind::FuseboxSmol | Kind::FuseSmol
+            Kind::FuseboxTokio
+                | Kind::FuseTokio
+                | Kind::FuseboxSmol
+                | Kind::FuseSmol
+                | Kind::FuseboxHttps
         )
+    }
+
+    /// Whether the client speaks HTTPS (to the server's HTTPS port) rather than plain HTTP.
+    pub fn is_https(self) -> bool {
+        matches!(self, Kind::FuseboxHttps | Kind::UnpooledHttps)
     }
 }
 
@@ -151,6 +176,8 @@ impl Target {
 }
 
 /// The server's URIs, parsed once so that no client pays for parsing in the loop.
+///
+/// For the HTTPS port they also carry the TLS settings the HTTPS clients use.
 #[derive(Clone, Debug)]
 pub struct Urls {
     base: String,
@@ -160,6 +187,7 @@ pub struct Urls {
     big: Uri,
     small_url: reqwest::Url,
     big_url: reqwest::Url,
+    tls: Option<TlsConfig>,
 }
 
 impl Urls {
@@ -180,7 +208,37 @@ impl Urls {
             big: parse("/big"),
             small_url: url("/small"),
             big_url: url("/big"),
+            tls: None,
         }
+    }
+
+    /// The URIs of the HTTPS port at `base` (`https://127.0.0.1:PORT`), with TLS settings that
+    /// trust the certificate authority `ca_der` (DER) and no other root.
+    ///
+    /// # Errors
+    ///
+    /// When the TLS settings cannot be built (the certificate is not one).
+    ///
+    /// # Panics
+    ///
+    /// When `base` is not such a URL.
+    pub fn https(base: &str, ca_der: &[u8]) -> Result<Urls, String> {
+        let tls = TlsConfig::builder()
+            .roots(Roots::Empty)
+            .root_certificate(Certificate::from_der(ca_der))
+            .build()
+            .map_err(|e| format!("TLS config: {e}"))?;
+        Ok(Urls {
+            tls: Some(tls),
+            ..Urls::new(base)
+        })
+    }
+
+    /// The TLS settings of an HTTPS server's URIs.
+    fn tls(&self) -> Result<&TlsConfig, String> {
+        self.tls
+            .as_ref()
+            .ok_or_else(|| format!("{} is not an HTTPS server's URL", self.base))
     }
 
     fn uri(&self, target: Target) -> &Uri {
@@ -211,6 +269,27 @@ pub enum BenchClient {
     Reqwest(reqwest::Client, Arc<Urls>),
     /// A new connection per request, dialed by fusebox-tokio.
     Unpooled(TokioRuntime, Arc<Urls>, HeaderValue),
+    /// A new TLS connection per request, dialed by fusebox-tokio.
+    UnpooledTls(Box<UnpooledTls>),
+}
+
+/// What [`BenchClient::UnpooledTls`] needs for each connection.
+#[derive(Clone)]
+pub struct UnpooledTls {
+    rt: TokioRuntime,
+    urls: Arc<Urls>,
+    host: HeaderValue,
+    connector: TlsConnector,
+    name: ServerName<'static>,
+}
+
+impl fmt::Debug for UnpooledTls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnpooledTls")
+            .field("urls", &self.urls)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl BenchClient {
@@ -245,6 +324,29 @@ impl BenchClient {
                 let host = HeaderValue::from_str(&format!("{}:{}", urls.host, urls.port))
                     .map_err(|e| e.to_string())?;
                 Ok(BenchClient::Unpooled(rt, urls, host))
+            }
+            Kind::FuseboxHttps => {
+                let client = Client::builder()
+                    .runtime(rt)
+                    .max_per_host(MAX_PER_HOST)
+                    .tls(urls.tls()?.clone())
+                    .build()
+                    .map_err(|e| format!("fusebox client: {e}"))?;
+                Ok(BenchClient::Fusebox(client, urls))
+            }
+            Kind::UnpooledHttps => {
+                let host = HeaderValue::from_str(&format!("{}:{}", urls.host, urls.port))
+                    .map_err(|e| e.to_string())?;
+                let connector = TlsConnector::from(urls.tls()?.rustls_config().clone());
+                let name = ServerName::try_from(urls.host.clone())
+                    .map_err(|e| format!("server name {}: {e}", urls.host))?;
+                Ok(BenchClient::UnpooledTls(Box::new(UnpooledTls {
+                    rt,
+                    urls,
+                    host,
+                    connector,
+                    name,
+                })))
             }
             Kind::FuseboxSmol | Kind::FuseSmol => Err(format!("{kind} does not run on tokio")),
         }
@@ -306,7 +408,24 @@ impl BenchClient {
                 (status, body.len())
             }
             BenchClient::Unpooled(rt, urls, host) => {
-                unpooled_get(rt, urls, host.clone(), target).await?
+                let io = rt
+                    .dial(&urls.host, urls.port)
+                    .await
+                    .map_err(|e| format!("dial: {e}"))?;
+                unpooled_get(HyperIo::new(io), host.clone(), target).await?
+            }
+            BenchClient::UnpooledTls(tls) => {
+                let io = tls
+                    .rt
+                    .dial(&tls.urls.host, tls.urls.port)
+                    .await
+                    .map_err(|e| format!("dial: {e}"))?;
+                let io = tls
+                    .connector
+                    .connect(tls.name.clone(), io)
+                    .await
+                    .map_err(|e| format!("TLS handshake: {e}"))?;
+                unpooled_get(HyperIo::new(io), tls.host.clone(), target).await?
             }
         };
         if status != StatusCode::OK || len != target.len() {
@@ -337,18 +456,17 @@ fn fuse_client(client: Client, urls: &Urls) -> Result<FuseClient, String> {
         .map_err(|e| format!("fuse client: {e}"))
 }
 
-/// One request on a connection of its own: dial, handshake, send, read, close.
-async fn unpooled_get(
-    rt: &TokioRuntime,
-    urls: &Urls,
+/// One request on a connection of its own, just dialed (and for HTTPS, TLS-handshaken):
+/// hyper's handshake, send, read, close.
+async fn unpooled_get<T>(
+    io: HyperIo<T>,
     host: HeaderValue,
     target: Target,
-) -> Result<(StatusCode, usize), String> {
-    let io = rt
-        .dial(&urls.host, urls.port)
-        .await
-        .map_err(|e| format!("dial: {e}"))?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(HyperIo::new(io))
+) -> Result<(StatusCode, usize), String>
+where
+    T: futures_lite::io::AsyncRead + futures_lite::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
         .await
         .map_err(|e| format!("handshake: {e}"))?;
     tokio::spawn(async move {

@@ -28,6 +28,9 @@ pub enum Workload {
     Concurrent,
     /// One task, `GET /big` (1 MiB) in a loop.
     Big,
+    /// One task, `GET /small` in a loop over HTTPS (the server's HTTPS port); only the HTTPS
+    /// clients run it, and only it.
+    Https,
 }
 
 /// How many tasks the concurrent workload runs.
@@ -35,13 +38,18 @@ pub const CONCURRENT_TASKS: usize = 64;
 
 impl Workload {
     /// Every workload, in the order of the table.
-    pub const ALL: [Workload; 3] = [Workload::Sequential, Workload::Concurrent, Workload::Big];
+    pub const ALL: [Workload; 4] = [
+        Workload::Sequential,
+        Workload::Concurrent,
+        Workload::Big,
+        Workload::Https,
+    ];
 
     /// How many tasks send requests at once.
     pub fn tasks(self) -> usize {
         match self {
             Workload::Concurrent => CONCURRENT_TASKS,
-            Workload::Sequential | Workload::Big => 1,
+            Workload::Sequential | Workload::Big | Workload::Https => 1,
         }
     }
 
@@ -49,16 +57,17 @@ impl Workload {
     pub fn target(self) -> Target {
         match self {
             Workload::Big => Target::Big,
-            Workload::Sequential | Workload::Concurrent => Target::Small,
+            Workload::Sequential | Workload::Concurrent | Workload::Https => Target::Small,
         }
     }
 
-    /// A short name for the command line: `sequential`, `concurrent`, `big`.
+    /// A short name for the command line: `sequential`, `concurrent`, `big`, `https`.
     pub fn id(self) -> &'static str {
         match self {
             Workload::Sequential => "sequential",
             Workload::Concurrent => "concurrent",
             Workload::Big => "big",
+            Workload::Https => "https",
         }
     }
 
@@ -68,6 +77,28 @@ impl Workload {
             Workload::Sequential => "sequential GET, 100 B",
             Workload::Concurrent => "64 tasks, GET 100 B",
             Workload::Big => "sequential GET, 1 MiB",
+            Workload::Https => "sequential GET, 100 B, HTTPS",
+        }
+    }
+
+    /// Whether the workload runs over HTTPS.
+    pub fn is_https(self) -> bool {
+        self == Workload::Https
+    }
+
+    /// Whether `kind` runs this workload: the HTTPS clients run the HTTPS workload, the others
+    /// the plain ones.
+    pub fn runs(self, kind: Kind) -> bool {
+        kind.is_https() == self.is_https()
+    }
+
+    /// The client the others are compared with in the table: fusebox's `Client` on tokio, over
+    /// HTTPS for the HTTPS workload.
+    pub fn reference(self) -> Kind {
+        if self.is_https() {
+            Kind::FuseboxHttps
+        } else {
+            Kind::FuseboxTokio
         }
     }
 }

@@ -1,6 +1,12 @@
 //! The HTTP/1.1 server of `http_compare`: hyper on its own tokio runtime, in its own OS thread,
 //! on 127.0.0.1, counting the connections it accepts.
 //!
+//! It listens on two ports: one for plain HTTP and one for HTTPS, which serves the same routes
+//! over TLS (rustls with its ring provider, through futures-rustls over fusebox-tokio's
+//! [`TokioIo`](fusebox_tokio::TokioIo)). The HTTPS port presents a certificate for the IP address
+//! 127.0.0.1, issued at startup by a certificate authority made with rcgen; clients trust that
+//! authority ([`Server::ca_der`]) and nothing else.
+//!
 //! It answers `GET /small` with [`SMALL_LEN`] bytes, `GET /big` with [`BIG_LEN`] bytes and
 //! `GET /health` with `ok` (the probe path of a `FuseClient`), all `200 OK` from bodies built
 //! once, and anything else with `404`. Connections are kept alive (HTTP/1.1 persistent
@@ -14,11 +20,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
 use bytes::Bytes;
+use fusebox_http::HyperIo;
+use futures_rustls::TlsAcceptor;
+use futures_rustls::rustls::ServerConfig;
+use futures_rustls::rustls::crypto::ring;
+use futures_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
+};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -63,29 +78,36 @@ impl Bodies {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    https_addr: SocketAddr,
+    ca_der: Vec<u8>,
     accepts: Arc<AtomicU64>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
 impl Server {
-    /// Binds 127.0.0.1 on a free port and starts serving on a current-thread tokio runtime in a
-    /// thread of its own.
+    /// Binds 127.0.0.1 on two free ports (HTTP and HTTPS), makes the certificates of the HTTPS
+    /// one, and starts serving on a current-thread tokio runtime in a thread of its own.
     ///
     /// # Errors
     ///
-    /// When the runtime cannot be built, the port cannot be bound or the thread cannot start.
+    /// When the runtime cannot be built, a port cannot be bound, the certificates cannot be made
+    /// or the thread cannot start.
     pub fn start() -> io::Result<Server> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
-        let listener = {
+        let bind = || -> io::Result<(TcpListener, SocketAddr)> {
+            let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+            std_listener.set_nonblocking(true)?;
+            let addr = std_listener.local_addr()?;
             let _enter = rt.enter();
-            TcpListener::from_std(std_listener)?
+            Ok((TcpListener::from_std(std_listener)?, addr))
         };
+        let (listener, addr) = bind()?;
+        let (https_listener, https_addr) = bind()?;
+        let (ca_der, tls) = tls_config().map_err(io::Error::other)?;
+        let acceptor = TlsAcceptor::from(Arc::new(tls));
         let accepts = Arc::new(AtomicU64::new(0));
         let (stop, stopped) = oneshot::channel::<()>();
         let counter = accepts.clone();
@@ -93,7 +115,10 @@ impl Server {
             .name(crate::http_cpu::SERVER_THREAD.to_owned())
             .spawn(move || {
                 rt.block_on(futures_lite::future::or(
-                    accept_loop(listener, counter),
+                    futures_lite::future::or(
+                        accept_loop(listener, None, counter.clone()),
+                        accept_loop(https_listener, Some(acceptor), counter),
+                    ),
                     async {
                         // A closed channel (the `Server` dropped) stops the server too.
                         let _ = stopped.await;
@@ -104,6 +129,8 @@ impl Server {
             })?;
         Ok(Server {
             addr,
+            https_addr,
+            ca_der,
             accepts,
             stop: Some(stop),
             thread: Some(thread),
@@ -120,7 +147,18 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
-    /// How many connections the server has accepted since it started.
+    /// `https://127.0.0.1:PORT` (the HTTPS port), without a trailing slash.
+    pub fn https_base_url(&self) -> String {
+        format!("https://{}", self.https_addr)
+    }
+
+    /// The DER certificate of the authority that issued the HTTPS port's certificate: the one
+    /// root an HTTPS client must trust.
+    pub fn ca_der(&self) -> &[u8] {
+        &self.ca_der
+    }
+
+    /// How many connections the server has accepted since it started, on both ports.
     pub fn accepts(&self) -> u64 {
         self.accepts.load(Ordering::Relaxed)
     }
@@ -137,8 +175,50 @@ impl Drop for Server {
     }
 }
 
-/// Accepts connections until the process or the runtime ends, serving each on a task of its own.
-async fn accept_loop(listener: TcpListener, accepts: Arc<AtomicU64>) {
+/// A certificate authority made now, and the server's TLS settings: a certificate for the IP
+/// address 127.0.0.1 issued by that authority, TLS 1.3 and 1.2, ALPN `http/1.1`. Returns the
+/// authority's DER certificate with the settings.
+fn tls_config() -> Result<(Vec<u8>, ServerConfig), String> {
+    let fail = |what: &'static str| move |e: rcgen::Error| format!("{what}: {e}");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(fail("CA params"))?;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca.distinguished_name
+        .push(DnType::CommonName, "http_compare bench CA");
+    let ca_key = KeyPair::generate().map_err(fail("CA key"))?;
+    let issuer = CertifiedIssuer::self_signed(ca, ca_key).map_err(fail("CA certificate"))?;
+
+    // "127.0.0.1" becomes an IP address subject alternative name, which rustls verifies against
+    // the URL's host.
+    let mut leaf =
+        CertificateParams::new(vec!["127.0.0.1".to_owned()]).map_err(fail("server params"))?;
+    leaf.distinguished_name
+        .push(DnType::CommonName, "127.0.0.1");
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let leaf_key = KeyPair::generate().map_err(fail("server key"))?;
+    let cert = leaf
+        .signed_by(&leaf_key, &issuer)
+        .map_err(fail("server certificate"))?;
+
+    let key: PrivateKeyDer<'static> = PrivatePkcs8KeyDer::from(leaf_key.serialize_der()).into();
+    let chain: Vec<CertificateDer<'static>> = vec![cert.der().clone()];
+    let mut config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS versions: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("server certificate: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok((issuer.der().to_vec(), config))
+}
+
+/// Accepts connections until the process or the runtime ends, serving each on a task of its own:
+/// over TLS when given an acceptor, else plain.
+async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, accepts: Arc<AtomicU64>) {
     let bodies = Bodies::new();
     loop {
         let (stream, _) = match listener.accept().await {
@@ -153,16 +233,37 @@ async fn accept_loop(listener: TcpListener, accepts: Arc<AtomicU64>) {
         accepts.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
         let bodies = bodies.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req: Request<Incoming>| {
-                let response = bodies.answer(&req);
-                async move { Ok::<_, Infallible>(response) }
-            });
-            // A client that closes its connection mid-request is no concern of the bench.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+        match &tls {
+            None => {
+                tokio::spawn(serve(TokioIo::new(stream), bodies));
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    // A client that gives up mid-handshake is no concern of the bench either.
+                    let Ok(stream) = acceptor.accept(fusebox_tokio::TokioIo::new(stream)).await
+                    else {
+                        return;
+                    };
+                    serve(HyperIo::new(stream), bodies).await;
+                });
+            }
+        }
     }
+}
+
+/// Serves HTTP/1.1 on one connection until the client closes it.
+async fn serve<I>(io: I, bodies: Bodies)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req: Request<Incoming>| {
+        let response = bodies.answer(&req);
+        async move { Ok::<_, Infallible>(response) }
+    });
+    // A client that closes its connection mid-request is no concern of the bench.
+    let _ = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, service)
+        .await;
 }

@@ -22,6 +22,16 @@
 //!   fusebox-tokio, through fusebox's `HyperIo` and a hyper HTTP/1.1 handshake (what fusebox's
 //!   `Connector` does for each connection), one request, then closed; on tokio.
 //!
+//! Over HTTPS, against a second port of the same server that serves the same routes over TLS
+//! (rustls, ring provider; a certificate for 127.0.0.1 issued at startup by a certificate
+//! authority made with rcgen), run:
+//!
+//! - fusebox's `Client` on tokio, as above, with a `TlsConfig` that trusts only that authority;
+//! - *unpooled TLS*: as *unpooled*, with a TLS handshake between the dial and hyper's handshake
+//!   (futures-rustls with the rustls config of that same `TlsConfig`, as fusebox's `Connector`
+//!   runs it); the config is shared across requests, so rustls may resume TLS sessions, as any
+//!   client reusing its TLS config would.
+//!
 //! Every client reads each response body whole into `Bytes`, and every response is checked
 //! (status 200, body length).
 //!
@@ -31,7 +41,8 @@
 //! - 64 concurrent tasks, each `GET /small` in a loop: fusebox holds at most 8 connections;
 //!   hyper-util and reqwest can only cap the idle ones, so they open as many as the tasks need
 //!   (the table's connection column shows how many);
-//! - sequential `GET /big` (1 MiB) from one task.
+//! - sequential `GET /big` (1 MiB) from one task;
+//! - sequential `GET /small` over HTTPS from one task (the HTTPS clients only).
 //!
 //! # Rounds
 //!
@@ -44,7 +55,8 @@
 //!
 //! The output ends with three lines for the sequential small-body workload on tokio: fusebox
 //! `Client`'s requests per second divided by hyper-util's, by reqwest's and by the unpooled
-//! client's.
+//! client's; then one line for the HTTPS workload: the pooled fusebox `Client`'s requests per
+//! second divided by the unpooled TLS client's.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
@@ -63,8 +75,9 @@ use fusebox_benches::report::{Table, median};
 const USAGE: &str = "usage: http_compare [--quick] [--svg PATH] [--clients ID,..] \
                      [--workloads ID,..]\n\
                      clients: fusebox-tokio fuse-tokio fusebox-smol fuse-smol hyper-util reqwest \
-                     unpooled\n\
-                     workloads: sequential concurrent big\n\
+                     unpooled fusebox-https unpooled-https\n\
+                     workloads: sequential concurrent big https\n\
+                     (the https workload runs only the -https clients, the others only the rest)\n\
                      (--clients and --workloads run a subset, to profile one client)";
 
 /// The command line.
@@ -213,6 +226,7 @@ fn run(args: &Args) -> Result<(), String> {
     let started = Instant::now();
     let server = Server::start().map_err(|e| format!("starting the server: {e}"))?;
     let urls = Arc::new(Urls::new(&server.base_url()));
+    let https_urls = Arc::new(Urls::https(&server.https_base_url(), server.ca_der())?);
 
     let kinds = if args.clients.is_empty() {
         Kind::ALL.to_vec()
@@ -227,11 +241,21 @@ fn run(args: &Args) -> Result<(), String> {
     let mut results: HashMap<(Workload, Kind), Vec<Result<RoundResult, String>>> = HashMap::new();
     for round in 0..plan.rounds {
         for &workload in &workloads {
+            let kinds: Vec<Kind> = kinds
+                .iter()
+                .copied()
+                .filter(|&k| workload.runs(k))
+                .collect();
+            let urls = if workload.is_https() {
+                &https_urls
+            } else {
+                &urls
+            };
             // Rotate the order each round, so that no client always follows the same one.
             let n = kinds.len();
             for i in 0..n {
                 let kind = kinds[(i + round) % n];
-                let result = run_round(kind, workload, &server, &urls, plan.timing);
+                let result = run_round(kind, workload, &server, urls, plan.timing);
                 if let Err(e) = &result {
                     eprintln!("round {}: {kind}, {}: {e}", round + 1, workload.name());
                 }
@@ -266,6 +290,7 @@ fn run(args: &Args) -> Result<(), String> {
                 title: workload.name().to_owned(),
                 bars: kinds
                     .iter()
+                    .filter(|&&kind| workload.runs(kind))
                     .map(|&kind| (kind, cells.get(&(workload, kind)).and_then(|c| c.rate)))
                     .collect(),
             })
@@ -352,6 +377,14 @@ fn print_report(
          connection, without the pool), one request, then the connection is dropped"
     );
     println!(
+        "- HTTPS: the same server on a second port, over TLS (rustls, ring provider, TLS 1.3 \
+         negotiated, ALPN http/1.1), with a certificate for 127.0.0.1 issued at startup by a \
+         CA made with rcgen; fusebox `Client` as above plus `.tls(..)` trusting only that CA; \
+         unpooled TLS: as unpooled, plus a futures-rustls handshake with the same rustls config \
+         per request (shared, so rustls may resume sessions, as a client reusing its config \
+         would)"
+    );
+    println!(
         "- client CPU/req: CPU time of the client runtime's threads (and of the main thread, \
          which waits for the tasks; for smol also async-io's reactor thread) per request of the \
          measured run, from /proc/self/task/*/schedstat; it depends far less on the load of the \
@@ -380,7 +413,7 @@ fn print_report(
     ]);
     for workload in Workload::ALL {
         let reference = cells
-            .get(&(workload, Kind::FuseboxTokio))
+            .get(&(workload, workload.reference()))
             .and_then(|c| c.rate);
         for kind in Kind::ALL {
             let Some(cell) = cells.get(&(workload, kind)) else {
@@ -470,6 +503,11 @@ fn print_report(
     for (name, kind) in peers {
         println!("fusebox/{name}: {}", format_ratio(ours, sequential(kind)));
     }
+    let https = |kind: Kind| cells.get(&(Workload::Https, kind)).and_then(|c| c.rate);
+    println!(
+        "fusebox-https/unpooled-https: {}",
+        format_ratio(https(Kind::FuseboxHttps), https(Kind::UnpooledHttps))
+    );
 }
 
 /// The median over rounds of `ours / theirs` in the sequential workload, rounds paired by index.
