@@ -1,7 +1,5 @@
 //! The SVG chart of `pool_compare`: operations per second by number of tasks, one line per pool,
 //! one panel per pool size, one row of panels per mode; both axes on log scales.
-//!
-//! Also the notes the charts and reports print: [`machine`] and [`today`].
 
 use std::error::Error;
 use std::path::Path;
