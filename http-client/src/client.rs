@@ -99,7 +99,7 @@ impl Client {
         let (origin, req) = prepare(req)?;
         let limit = self.inner.request_timeout;
         let clock = &self.inner.clock;
-        let deadline = clock.sleep_until(clock.now() + limit);
+        let deadline = clock.sleep_from(clock.now(), limit);
         let timeout = async {
             deadline.await;
             Err(Error::timeout(limit))

@@ -86,10 +86,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
             }
             Checkout::Wait(_) => {
                 let (id, listener) = queued.expect("a waiter was queued");
-                // A wait too long to express as an instant is a wait forever.
-                let deadline = (self.wait.limit())
-                    .and_then(|d| now.checked_add(d))
-                    .map(|at| inner.clock.sleep_until(at));
+                let deadline = (self.wait.limit()).map(|d| inner.clock.sleep_from(now, d));
                 self.step = Step::Waiting {
                     listener: Some(listener),
                     ticket: WaiterTicket {
@@ -116,11 +113,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
                 key: Some(k),
             },
             connect: Box::pin(inner.factory.connect(self.key)),
-            // A timeout too long to express as an instant never fires.
-            deadline: match inner.clock.now().checked_add(inner.connect_timeout) {
-                Some(at) => inner.clock.sleep_until(at),
-                None => Box::pin(std::future::pending()),
-            },
+            deadline: (inner.clock).sleep_from(inner.clock.now(), inner.connect_timeout),
         }
     }
 

@@ -13,7 +13,7 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_lite::io::{AsyncRead, AsyncWrite};
 
@@ -33,6 +33,29 @@ pub trait Clock: Send + Sync + 'static {
     /// A deadline in the past completes at the first poll. Sleeping is never on a fast path, so the
     /// future is boxed.
     fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()>;
+
+    /// A future that completes once `span` has passed since `from`. A span too long to express as
+    /// an [`Instant`] (such as `Duration::MAX`) never completes, rather than panicking: every
+    /// timeout of fusebox goes through here.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_lite::future::{block_on, poll_once};
+    /// use fusebox_core::rt::{Clock, ManualClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// let mut second = clock.sleep_from(clock.now(), Duration::from_secs(1));
+    /// let mut never = clock.sleep_from(clock.now(), Duration::MAX);
+    /// clock.advance(Duration::from_secs(1));
+    /// assert!(block_on(poll_once(&mut second)).is_some());
+    /// assert!(block_on(poll_once(&mut never)).is_none());
+    /// ```
+    fn sleep_from(&self, from: Instant, span: Duration) -> BoxFuture<'static, ()> {
+        match from.checked_add(span) {
+            Some(deadline) => self.sleep_until(deadline),
+            None => Box::pin(std::future::pending()),
+        }
+    }
 }
 
 /// Runs detached background tasks: the pool's reaper, the breaker's recovery probe, HTTP

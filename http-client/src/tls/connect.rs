@@ -40,7 +40,7 @@ pub(crate) async fn handshake(
     match timeout {
         None => handshake.await,
         Some(t) => {
-            let deadline = t.clock.sleep_until(t.clock.now() + t.after);
+            let deadline = t.clock.sleep_from(t.clock.now(), t.after);
             future::or(handshake, async {
                 deadline.await;
                 Err(ConnectError::tls_timeout(t.after))
