@@ -21,6 +21,8 @@ mod conn;
 pub mod pool;
 pub mod rt;
 
-pub use breaker::{Breaker, BreakerConfig, OpenError, Probe, RecoveryGroup, TripReason};
+pub use breaker::{
+    Breaker, BreakerConfig, OpenError, Outcome, Permit, Probe, RecoveryGroup, TripReason,
+};
 pub use conn::{Connect, Connection};
 pub use pool::{AcquireError, BuildError, Builder, Counts, Pool, Pooled, Stats, Wait, WaitError};

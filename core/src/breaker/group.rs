@@ -1,32 +1,31 @@
 //! [`RecoveryGroup`]: the recovery shared by the breakers of one service.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 
-use event_listener::Event;
-
-use super::breaker::Breaker;
 use super::config::BreakerConfig;
+use super::events::{Event, Observers};
+use super::handle::{Breaker, BreakerInner};
 use super::recovery::{self, Probe};
-use super::state;
+use super::state::{GroupState, Next};
 use crate::rt::{Clock, Spawner};
 
 /// The recovery shared by the [`Breaker`]s of one service.
 ///
-/// However many of its breakers trip at once, one recovery task runs: the first breaker to trip
-/// claims the group's "recovery running" flag and spawns it with its [`Probe`]; the others find
-/// the flag set. When the task has seen
-/// [`success_threshold`](BreakerConfig::success_threshold) good rounds it bumps the group's
-/// generation, which closes every breaker that tripped before, and ends (or, if a breaker tripped
-/// meanwhile, goes on recovering for it).
+/// However many of its breakers trip, one recovery task runs: the first trip starts it with the
+/// tripping breaker's [`Probe`], later ones join it. It probes every
+/// [`probe_interval`](BreakerConfig::probe_interval) (backing off after failed rounds, and after
+/// trips that follow a recovery within the [`stable_period`](BreakerConfig::stable_period)); after
+/// [`success_threshold`](BreakerConfig::success_threshold) good rounds it closes every breaker
+/// that joined, each with its own [`Event`], and ends.
 ///
 /// A cheap handle: clones share one group. The task holds only a weak reference and ends when
 /// the last handle (breakers included) is dropped.
 ///
 /// ```
 /// use std::sync::Arc;
-/// use std::time::Duration;
 /// use fusebox_core::breaker::{BreakerConfig, RecoveryGroup, TripReason};
 /// use fusebox_core::rt::{BoxFuture, Clock, ManualClock, Spawner};
 ///
@@ -44,10 +43,10 @@ use crate::rt::{Clock, Spawner};
 /// let config = BreakerConfig::builder().failure_threshold(1).success_threshold(1).build()?;
 /// let group = RecoveryGroup::new(config, Arc::new(clock.clone()), tasks.clone());
 /// let probe = || -> BoxFuture<'static, bool> { Box::pin(async { true }) };
-/// let (a, b) = (group.breaker(probe), group.breaker(probe));
+/// let (a, b) = (group.breaker_named("a", probe), group.breaker_named("b", probe));
 ///
-/// a.record_failure(clock.now(), TripReason::Timeout);
-/// b.record_failure(clock.now(), TripReason::Timeout);
+/// a.check().unwrap().failure(clock.now(), TripReason::Timeout);
+/// b.check().unwrap().failure(clock.now(), TripReason::Timeout);
 /// assert!(!a.is_closed() && !b.is_closed());
 /// assert_eq!(group.recovery_tasks_started(), 1);
 ///
@@ -66,22 +65,28 @@ pub struct RecoveryGroup {
     pub(crate) shared: Arc<Shared>,
 }
 
+/// A breaker waiting for the recovery: closed again if it is still in the trip of `epoch`.
+pub(crate) struct Entry {
+    breaker: Weak<BreakerInner>,
+    epoch: u64,
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Entry(epoch {})", self.epoch)
+    }
+}
+
 pub(crate) struct Shared {
     pub(crate) config: BreakerConfig,
     pub(crate) clock: Arc<dyn Clock>,
     spawner: Arc<dyn Spawner>,
-    /// Finished recoveries.
-    generation: AtomicU64,
-    /// The highest trip word stored by a breaker of the group (see `state`).
-    tripped_at: AtomicU64,
-    /// Whether a recovery task is running (or about to be spawned).
+    state: Mutex<GroupState<Entry>>,
+    /// Mirrors `state.is_running()`, for the rejection path: a hint, checked again under the lock.
     running: AtomicBool,
-    tasks_started: AtomicU64,
-    pub(crate) probes_sent: AtomicU64,
-    /// Consecutive good rounds of the running recovery, for `Breaker::state`.
-    good_rounds: Mutex<u32>,
+    observers: Observers,
     /// Notified when the group is dropped, so that the task ends at once.
-    pub(crate) dropped: Arc<Event>,
+    pub(crate) dropped: Arc<event_listener::Event>,
 }
 
 impl RecoveryGroup {
@@ -97,21 +102,32 @@ impl RecoveryGroup {
                 config,
                 clock,
                 spawner,
-                generation: AtomicU64::new(0),
-                tripped_at: AtomicU64::new(state::CLOSED),
+                state: Mutex::new(GroupState::default()),
                 running: AtomicBool::new(false),
-                tasks_started: AtomicU64::new(0),
-                probes_sent: AtomicU64::new(0),
-                good_rounds: Mutex::new(0),
-                dropped: Arc::new(Event::new()),
+                observers: Observers::default(),
+                dropped: Arc::new(event_listener::Event::new()),
             }),
         }
     }
 
-    /// A new closed breaker in this group, which will recover through `probe` if it is the first
-    /// to trip. Same as [`Breaker::new`].
+    /// A new closed breaker named `"breaker"` in this group; see [`breaker_named`](Self::breaker_named).
     pub fn breaker(&self, probe: impl Probe) -> Breaker {
-        Breaker::new(self, probe)
+        Breaker::new(self, "breaker", probe)
+    }
+
+    /// A new closed breaker in this group, named in its events and logs, which recovers through
+    /// `probe` if it is the first of the group to trip.
+    pub fn breaker_named(&self, name: impl Into<Arc<str>>, probe: impl Probe) -> Breaker {
+        Breaker::new(self, name, probe)
+    }
+
+    /// Calls `observer` with every transition of the group's breakers, as it happens (after every
+    /// lock is released, in the thread that made it): to export them to metrics.
+    ///
+    /// A panic in `observer` reaches the thread that made the transition, whose state is already
+    /// consistent; keep observers short and panic-free.
+    pub fn on_event(&self, observer: impl Fn(&Event) + Send + Sync + 'static) {
+        self.shared.observers.add(Arc::new(observer));
     }
 
     /// The configuration shared by the group and its breakers.
@@ -126,125 +142,108 @@ impl RecoveryGroup {
 
     /// Whether a recovery task is running.
     pub fn is_recovering(&self) -> bool {
-        self.shared.running.load(Acquire)
+        self.shared.lock().is_running()
     }
 
-    /// How many recoveries have finished; each closed the breakers that tripped before it.
+    /// How many recoveries have finished.
     pub fn recoveries(&self) -> u64 {
-        self.shared.generation()
+        self.shared.lock().recoveries
     }
 
     /// How many recovery tasks were ever spawned.
     pub fn recovery_tasks_started(&self) -> u64 {
-        self.shared.tasks_started.load(Relaxed)
+        self.shared.lock().tasks_started
     }
 
     /// How many probes the recovery tasks have sent, retries included.
     pub fn probes_sent(&self) -> u64 {
-        self.shared.probes_sent.load(Relaxed)
+        self.shared.lock().probes_sent
+    }
+
+    /// The backoff level: how many trips in a row came within the stable period of a recovery.
+    pub fn backoff_level(&self) -> u32 {
+        self.shared.lock().level()
     }
 }
 
 impl Shared {
-    #[inline(always)]
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(SeqCst)
+    pub(crate) fn lock(&self) -> MutexGuard<'_, GroupState<Entry>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether the "running" flag is set: a recovery task runs (or is about to be spawned).
-    #[inline(always)]
-    pub(crate) fn is_running(&self) -> bool {
-        self.running.load(SeqCst)
+    /// Runs a transition of the group's state under its lock, keeping the running mirror true.
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut GroupState<Entry>) -> R) -> R {
+        let mut state = self.lock();
+        let result = f(&mut state);
+        self.running.store(state.is_running(), Relaxed);
+        result
+    }
+
+    #[inline]
+    pub(crate) fn is_running_hint(&self) -> bool {
+        self.running.load(Relaxed)
     }
 
     pub(crate) fn good_rounds(&self) -> u32 {
-        *self.lock_good_rounds()
+        self.lock().good_rounds()
     }
 
-    pub(crate) fn set_good_rounds(&self, rounds: u32) {
-        *self.lock_good_rounds() = rounds;
+    pub(crate) fn emit(&self, event: Event) {
+        self.observers.emit(event);
     }
 
-    fn lock_good_rounds(&self) -> MutexGuard<'_, u32> {
-        self.good_rounds.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A breaker of the group stored trip word `word`.
-    pub(crate) fn note_trip(&self, word: u64) {
-        self.tripped_at.fetch_max(word, SeqCst);
-    }
-
-    /// Claims the "running" flag if a recovery is owed and none runs. `true`: the caller now owns
-    /// the flag and must recover.
-    ///
-    /// Whoever stores a trip calls this after `note_trip`, and the finishing task after clearing
-    /// the flag: with sequentially consistent operations on both sides, at least one of them sees
-    /// the other, so a trip recorded at the new generation always gets a recovery. (The flag is
-    /// loaded first: when it is set the answer is `false` whether or not a recovery is owed, and
-    /// it is the one load a tripped breaker's check makes here while a task runs.)
-    pub(crate) fn claim(&self) -> bool {
-        loop {
-            if self.is_running() {
-                return false; // the running task will see the trip
-            }
-            if !state::recovery_owed(self.tripped_at.load(SeqCst), self.generation()) {
-                return false;
-            }
-            if self
-                .running
-                .compare_exchange(false, true, SeqCst, SeqCst)
-                .is_err()
-            {
-                return false; // the running task will see the trip
-            }
-            // Only the flag's owner bumps the generation, so it is stable now.
-            if state::recovery_owed(self.tripped_at.load(SeqCst), self.generation()) {
-                return true;
-            }
-            self.running.store(false, SeqCst); // owed no more; look again after letting go
+    /// A breaker tripped under `epoch` at `now`: it waits for the recovery, which starts unless
+    /// it runs.
+    pub(crate) fn join(
+        self: &Arc<Self>,
+        breaker: &Arc<BreakerInner>,
+        epoch: u64,
+        now: Instant,
+        retry_after: Option<Duration>,
+    ) {
+        let entry = Entry {
+            breaker: Arc::downgrade(breaker),
+            epoch,
+        };
+        let sample = fastrand::f64();
+        let start = self.with_state(|s| s.joined(entry, now, retry_after, &self.config, sample));
+        if let Some(wait) = start {
+            self.spawn(breaker.probe.clone(), wait);
         }
     }
 
-    /// Spawns the recovery task; the caller owns the flag (from [`claim`](Shared::claim)).
-    pub(crate) fn spawn_recovery(self: &Arc<Self>, probe: Arc<dyn Probe>) {
-        self.tasks_started.fetch_add(1, Relaxed);
-        self.set_good_rounds(0);
-        let task = recovery::task(
-            Arc::downgrade(self),
-            probe,
-            self.clock.clone(),
-            self.config.clone(),
-            self.dropped.clone(),
-        );
+    /// Starts a recovery if breakers wait for one and none runs (its spawner dropped it).
+    #[cold]
+    pub(crate) fn restart(self: &Arc<Self>, probe: &Arc<dyn Probe>) {
+        let (now, sample) = (self.clock.now(), fastrand::f64());
+        if let Some(wait) = self.with_state(|s| s.restarted(now, &self.config, sample)) {
+            self.spawn(probe.clone(), wait);
+        }
+    }
+
+    fn spawn(self: &Arc<Self>, probe: Arc<dyn Probe>, wait: Duration) {
+        tracing::debug!(?wait, "recovery started");
+        let task = recovery::task(Arc::downgrade(self), probe, wait);
         self.spawner.spawn(task);
     }
 
-    /// A recovery finished: closes every breaker that tripped before it, lets go of the flag and
-    /// re-checks for trips recorded meanwhile. `true`: the caller owns the flag again and must go
-    /// on recovering.
-    pub(crate) fn finish(&self) -> bool {
-        self.bump_generation();
-        self.release_and_reclaim()
-    }
-
-    fn bump_generation(&self) {
-        let generation = self.generation.fetch_add(1, SeqCst) + 1;
-        self.set_good_rounds(0);
-        tracing::info!(
-            generation,
-            probes_sent = self.probes_sent.load(Relaxed),
-            "service recovered; circuit breakers of the group close"
-        );
-    }
-
-    fn release_and_reclaim(&self) -> bool {
-        self.release();
-        self.claim()
-    }
-
-    /// Lets go of the "running" flag.
-    pub(crate) fn release(&self) {
-        self.running.store(false, SeqCst);
+    /// The task's probe answered: what it does next. On recovery, closes the breakers that
+    /// waited (each emits its event) before returning.
+    pub(crate) fn probed(&self, ok: bool) -> Option<Duration> {
+        let now = self.clock.now();
+        let sample = fastrand::f64();
+        match self.with_state(|s| s.probed(now, ok, &self.config, sample)) {
+            Next::ProbeAfter(wait) => Some(wait),
+            Next::Recovered(entries) => {
+                tracing::debug!(breakers = entries.len(), "recovery done");
+                for entry in entries {
+                    if let Some(breaker) = entry.breaker.upgrade() {
+                        breaker.recovered(entry.epoch);
+                    }
+                }
+                None
+            }
+        }
     }
 }
 
@@ -256,104 +255,14 @@ impl Drop for Shared {
 
 impl fmt::Debug for RecoveryGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.shared.lock();
         f.debug_struct("RecoveryGroup")
             .field("config", &self.shared.config)
-            .field("recovering", &self.is_recovering())
-            .field("recoveries", &self.recoveries())
-            .field("recovery_tasks_started", &self.recovery_tasks_started())
-            .field("probes_sent", &self.probes_sent())
+            .field("recovering", &state.is_running())
+            .field("recoveries", &state.recoveries)
+            .field("recovery_tasks_started", &state.tasks_started)
+            .field("probes_sent", &state.probes_sent)
+            .field("observers", &self.shared.observers)
             .finish_non_exhaustive()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
-
-    use super::*;
-    use crate::breaker::TripReason;
-    use crate::rt::{BoxFuture, ManualClock};
-
-    #[derive(Default)]
-    struct Keep(Mutex<Vec<BoxFuture<'static, ()>>>);
-
-    impl Spawner for Keep {
-        fn spawn(&self, task: BoxFuture<'static, ()>) {
-            self.0.lock().unwrap().push(task);
-        }
-    }
-
-    fn probe() -> BoxFuture<'static, bool> {
-        Box::pin(async { true })
-    }
-
-    /// The race of DESIGN.md: a breaker trips after the finishing task bumped the generation but
-    /// before it let go of the flag. Its claim fails; the finishing task must take over.
-    #[test]
-    fn trip_between_bump_and_release_is_recovered() {
-        let clock = ManualClock::new();
-        let config = BreakerConfig::builder()
-            .failure_threshold(1)
-            .build()
-            .unwrap();
-        let group = RecoveryGroup::new(config, Arc::new(clock.clone()), Arc::new(Keep::default()));
-        let (a, b) = (group.breaker(probe), group.breaker(probe));
-        let now = clock.now();
-
-        assert!(a.record_failure(now, TripReason::Timeout).is_some());
-        assert_eq!(group.recovery_tasks_started(), 1);
-        assert!(group.is_recovering());
-
-        // The task finishes, step by step.
-        group.shared.bump_generation();
-        assert!(a.is_closed());
-        assert!(b.record_failure(now, TripReason::Timeout).is_some());
-        assert_eq!(group.recovery_tasks_started(), 1, "the flag was still set");
-        assert!(
-            group.shared.release_and_reclaim(),
-            "the finishing task must go on"
-        );
-        assert!(group.is_recovering());
-        assert!(!b.is_closed());
-
-        // Its next recovery closes b.
-        assert!(!group.shared.finish());
-        assert!(b.is_closed());
-        assert!(!group.is_recovering());
-    }
-
-    /// The other order: the flag is already clear, so the tripping breaker claims it itself.
-    #[test]
-    fn trip_after_release_claims_the_flag() {
-        let clock = ManualClock::new();
-        let config = BreakerConfig::builder()
-            .failure_threshold(1)
-            .build()
-            .unwrap();
-        let group = RecoveryGroup::new(config, Arc::new(clock.clone()), Arc::new(Keep::default()));
-        let (a, b) = (group.breaker(probe), group.breaker(probe));
-        a.record_failure(clock.now(), TripReason::Timeout);
-        assert!(!group.shared.finish());
-        assert!(b.record_failure(clock.now(), TripReason::Timeout).is_some());
-        assert_eq!(group.recovery_tasks_started(), 2);
-        assert!(group.is_recovering());
-    }
-
-    /// A trip stored with a generation read just before the bump is closed by that bump, and
-    /// starts no new recovery.
-    #[test]
-    fn stale_trip_claims_nothing() {
-        let config = BreakerConfig::default();
-        let group = RecoveryGroup::new(
-            config,
-            Arc::new(ManualClock::new()),
-            Arc::new(Keep::default()),
-        );
-        group.shared.note_trip(state::trip_word(0));
-        assert!(group.shared.claim());
-        assert!(!group.shared.finish());
-        group.shared.note_trip(state::trip_word(0));
-        assert!(!group.shared.claim());
-        assert!(!group.is_recovering());
     }
 }

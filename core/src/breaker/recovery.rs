@@ -1,22 +1,23 @@
 //! The recovery task: probes the service until it is healthy again.
 
 use std::future::Future;
-use std::sync::atomic::Ordering::Relaxed;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use event_listener::Event;
-use futures_lite::future;
+use futures_lite::{FutureExt, future};
 
-use super::config::BreakerConfig;
 use super::group::Shared;
-use super::state::{Next, Rounds};
-use crate::rt::{BoxFuture, Clock};
+use crate::rt::BoxFuture;
 
 /// A health check of the service behind a [`RecoveryGroup`](super::RecoveryGroup): `true` when the
 /// service answered well.
 ///
-/// The recovery task sends it while breakers are tripped; the HTTP client supplies a GET of its
-/// health path. Implemented for closures returning a [`BoxFuture`]:
+/// The recovery task sends it while breakers are tripped, each probe bounded by
+/// [`probe_timeout`](super::BreakerConfig::probe_timeout); a probe that panics or times out
+/// counts as failed. The HTTP client supplies a GET of its health path. Implemented for closures
+/// returning a [`BoxFuture`]:
 ///
 /// ```
 /// use fusebox_core::breaker::Probe;
@@ -26,7 +27,8 @@ use crate::rt::{BoxFuture, Clock};
 /// assert!(futures_lite::future::block_on(probe.probe()));
 /// ```
 pub trait Probe: Send + Sync + 'static {
-    /// Sends one probe. The future may be dropped before it completes, when the group is dropped.
+    /// Sends one probe. The future may be dropped before it completes, when the group is dropped
+    /// or the probe times out.
     fn probe(&self) -> BoxFuture<'static, bool>;
 }
 
@@ -39,98 +41,94 @@ where
     }
 }
 
-/// The recovery task. The caller owns the group's "running" flag. Ends when the recovery is done
-/// and no breaker tripped meanwhile, or at once when the group is dropped.
+/// The recovery task, for a group whose state says it runs: probes first after `wait`. Ends when
+/// the recovery is done, or at once when the group is dropped.
 pub(crate) fn task(
     group: Weak<Shared>,
     probe: Arc<dyn Probe>,
-    clock: Arc<dyn Clock>,
-    config: BreakerConfig,
-    dropped: Arc<Event>,
+    wait: Duration,
 ) -> BoxFuture<'static, ()> {
-    // Lets go of the flag if the task is dropped before it is done (by a spawner shutting down),
-    // even unpolled: an argument of the async fn, it lives in the future from the start.
-    let flag = Flag {
+    // Marks the task gone if it is dropped before it is done (by a spawner shutting down), even
+    // unpolled: an argument of the async fn, it lives in the future from the start.
+    let flag = Running {
         group: group.clone(),
-        owned: true,
+        done: false,
     };
-    Box::pin(run(flag, group, probe, clock, config, dropped))
+    Box::pin(run(flag, group, probe, wait))
 }
 
-async fn run(
-    mut flag: Flag,
-    group: Weak<Shared>,
-    probe: Arc<dyn Probe>,
-    clock: Arc<dyn Clock>,
-    config: BreakerConfig,
-    dropped: Arc<Event>,
-) {
-    let mut started = clock.now();
-    let (mut rounds, first) = Rounds::start(started, &config);
-    // When to send the next probe; `None` for a retry, sent at once.
-    let mut next = Some(first);
-    tracing::debug!("recovery started");
+async fn run(mut flag: Running, group: Weak<Shared>, probe: Arc<dyn Probe>, mut wait: Duration) {
+    let Some(dropped) = group.upgrade().map(|g| g.dropped.clone()) else {
+        return;
+    };
     loop {
-        if let Some(at) = next {
-            let slept = unless_dropped(&group, &dropped, clock.sleep_until(at)).await;
-            if slept.is_none() {
-                return;
-            }
-        }
-        match group.upgrade() {
-            Some(shared) => shared.probes_sent.fetch_add(1, Relaxed),
-            None => return,
-        };
-        let Some(ok) = unless_dropped(&group, &dropped, probe.probe()).await else {
+        let Some(sleep) = group
+            .upgrade()
+            .map(|g| g.clock.sleep_from(g.clock.now(), wait))
+        else {
             return;
         };
-        let now = clock.now();
-        let outcome = rounds.probed(now, ok, &config, fastrand::f64());
+        if unless_dropped(&group, &dropped, sleep).await.is_none() {
+            return;
+        }
         let Some(shared) = group.upgrade() else {
             return;
         };
-        next = match outcome {
-            Next::Retry => {
-                tracing::debug!("probe failed; retrying");
-                None
-            }
-            Next::ProbeAt(at) => {
-                tracing::debug!(
-                    good_rounds = rounds.good,
-                    failed_rounds = rounds.failed,
-                    wait = ?at.saturating_duration_since(now),
-                    "probe round done"
-                );
-                shared.set_good_rounds(rounds.good);
-                Some(at)
-            }
-            Next::Recovered => {
-                tracing::debug!(took = ?now.saturating_duration_since(started), "recovery done");
-                if !shared.finish() {
-                    flag.owned = false;
-                    return;
-                }
-                // A breaker tripped at the new generation: recover again, for it.
-                started = now;
-                let first;
-                (rounds, first) = Rounds::start(now, &config);
-                Some(first)
-            }
+        if let Some(more) = shared.with_state(|s| s.due(shared.clock.now())) {
+            wait = more; // a `Retry-After` floor came meanwhile
+            continue;
+        }
+        let attempt = probe_once(&shared, &*probe);
+        drop(shared);
+        let Some(ok) = unless_dropped(&group, &dropped, attempt).await else {
+            return;
         };
+        let Some(shared) = group.upgrade() else {
+            return;
+        };
+        match shared.probed(ok) {
+            Some(next) => wait = next,
+            None => {
+                flag.done = true;
+                return;
+            }
+        }
     }
 }
 
-/// The recovery task's ownership of the group's "running" flag.
-struct Flag {
-    group: Weak<Shared>,
-    owned: bool,
+/// One probe, `false` if it panics or outlasts the probe timeout.
+fn probe_once(shared: &Shared, probe: &dyn Probe) -> impl Future<Output = bool> + use<> {
+    let timeout = shared
+        .clock
+        .sleep_from(shared.clock.now(), shared.config.probe_timeout());
+    let made = std::panic::catch_unwind(AssertUnwindSafe(|| probe.probe()));
+    let attempt = async move {
+        match made {
+            Ok(attempt) => AssertUnwindSafe(attempt)
+                .catch_unwind()
+                .await
+                .unwrap_or(false),
+            Err(_) => false,
+        }
+    };
+    future::or(attempt, async {
+        timeout.await;
+        tracing::debug!("health probe timed out");
+        false
+    })
 }
 
-impl Drop for Flag {
+/// The recovery task's claim on the group's "running" state.
+struct Running {
+    group: Weak<Shared>,
+    done: bool,
+}
+
+impl Drop for Running {
     fn drop(&mut self) {
-        if let (true, Some(shared)) = (self.owned, self.group.upgrade()) {
+        if let (false, Some(shared)) = (self.done, self.group.upgrade()) {
             tracing::debug!("recovery task dropped before it was done");
-            shared.release();
+            shared.with_state(|s| s.abandoned());
         }
     }
 }
