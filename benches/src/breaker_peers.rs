@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use failsafe::failure_policy::{self, ConsecutiveFailures};
 use failsafe::{CircuitBreaker, StateMachine, backoff};
-use fusebox_core::breaker::{Breaker, BreakerConfig, RecoveryGroup, TripReason};
+use fusebox_core::breaker::{Breaker, BreakerConfig, Permit, RecoveryGroup, TripReason};
 use fusebox_core::rt::{BoxFuture, Clock};
 use fusebox_tokio::TokioRuntime;
 use recloser::Recloser;
@@ -129,7 +129,7 @@ impl Case {
         match self {
             Case::FuseboxIsClosed | Case::FuseboxIsClosedRejected => "is_closed()",
             Case::FuseboxCheck | Case::FuseboxCheckRejected => "check()",
-            Case::FuseboxCheckAndRecord => "check() + record_success()",
+            Case::FuseboxCheckAndRecord => "check() + success()",
             Case::FailsafePermitted | Case::FailsafePermittedRejected => "is_call_permitted()",
             Case::FailsafeCall | Case::FailsafeCallRejected => "call(|| Ok(()))",
             Case::RecloserCall | Case::RecloserCallRejected => "call(|| Ok(()))",
@@ -221,8 +221,9 @@ impl Breakers {
     /// Fails the `open` breakers until they trip.
     fn trip(&self, runtime: &TokioRuntime) {
         for _ in 0..FAILURES_TO_TRIP {
-            self.fusebox_open
-                .record_failure(runtime.now(), TripReason::Timeout);
+            if let Ok(permit) = self.fusebox_open.check() {
+                permit.failure(runtime.now(), TripReason::Timeout);
+            }
         }
         for _ in 0..10 * FAILURES_TO_TRIP {
             let _ = self.failsafe_open.call(|| Err::<(), ()>(()));
@@ -271,9 +272,7 @@ impl Breakers {
                 let b = &self.fusebox_closed;
                 meter.measure(|| {
                     let b = black_box(b);
-                    let permitted = b.check();
-                    b.record_success();
-                    permitted
+                    b.check().map(Permit::success)
                 })
             }
             Case::FailsafePermitted => {

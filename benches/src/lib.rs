@@ -15,6 +15,7 @@ pub mod breaker_chart;
 pub mod breaker_measure;
 pub mod breaker_peers;
 pub mod conn;
+pub mod fuse_alloc;
 pub mod http_chart;
 pub mod http_clients;
 pub mod http_cpu;

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use fusebox_core::breaker::BreakerConfig;
+use fusebox_core::breaker::{BreakerConfig, TripCause};
 use fusebox_core::rt::Runtime;
 use fusebox_http::{Client, FuseClient};
 use fusebox_smol::SmolRuntime;
@@ -204,11 +204,14 @@ async fn demo<R: Runtime>(rt: R, runtime: &str) -> Result<(), String> {
             } else {
                 format!("joins recovery task #{tasks_seen}")
             };
-            let detail = format!(
-                "{} failures, last: {}; {role}",
-                trip.failures,
-                reason(&trip.reason)
-            );
+            let why = reason(&trip.reason);
+            let detail = match trip.cause {
+                TripCause::ConsecutiveFailures { failures } => {
+                    format!("{failures} failures, last: {why}; {role}")
+                }
+                TripCause::Probation => format!("failed on probation: {why}; {role}"),
+                _ => format!("{why}; {role}"),
+            };
             timeline.event(trip.since, "trip", CLIENTS[i], &detail);
         }
         timeline.flush();

@@ -70,7 +70,7 @@ enum Kind {
     /// The client's pool was closed.
     Closed,
     /// A [`FuseClient`](crate::FuseClient)'s breaker is open: the request was not sent.
-    Open { trip: Trip, open_for: Duration },
+    Open { open: OpenError, open_for: Duration },
 }
 
 impl Error {
@@ -122,9 +122,11 @@ impl Error {
 
     /// The fail-fast error of an open breaker, at `now`.
     pub(crate) fn open(e: &OpenError, now: Instant) -> Error {
-        let trip = *e.trip();
-        let open_for = now.saturating_duration_since(trip.since);
-        Error::new(Kind::Open { trip, open_for })
+        let open_for = now.saturating_duration_since(e.trip().since);
+        Error::new(Kind::Open {
+            open: e.clone(),
+            open_for,
+        })
     }
 
     pub(crate) fn timeout(after: Duration) -> Error {
@@ -253,7 +255,7 @@ impl Error {
     /// it tripped, after how many failures, and the last failure.
     pub fn trip(&self) -> Option<&Trip> {
         match &self.inner.kind {
-            Kind::Open { trip, .. } => Some(trip),
+            Kind::Open { open, .. } => Some(open.trip()),
             _ => None,
         }
     }
@@ -307,12 +309,10 @@ impl fmt::Display for Error {
             Kind::Request => write!(f, "the request to{at} failed on the connection")?,
             Kind::Body => write!(f, "reading the response body from{at} failed")?,
             Kind::Closed => f.write_str("the client's connection pool is closed")?,
-            Kind::Open { trip, open_for } => write!(
+            Kind::Open { open, open_for } => write!(
                 f,
-                "service{at} is open: its circuit breaker tripped {open_for:.1?} ago after {} \
-                 consecutive failures (last: {}); requests fail at once until its health probe \
-                 succeeds",
-                trip.failures, trip.reason
+                "not sent to{at}: {open}, {open_for:.1?} ago; requests fail at once until its \
+                 health probe succeeds"
             )?,
         }
         if f.alternate() {

@@ -112,7 +112,7 @@ pub use client::Client;
 pub use conn::HttpConnection;
 pub use connector::Connector;
 pub use error::{ConnectError, Error};
-pub use fuse::{FuseBuilder, FuseClient};
+pub use fuse::{FuseBuilder, FuseClient, Verdict, default_classifier};
 pub use io::HyperIo;
 pub use origin::{Origin, OriginError, Scheme};
 

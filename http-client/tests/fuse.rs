@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
-use fusebox_core::breaker::{BreakerConfig, RecoveryGroup, State, TripReason};
+use fusebox_core::breaker::{BreakerConfig, RecoveryGroup, State, TripCause, TripReason};
 use fusebox_core::rt::{Clock, ManualClock, Runtime};
 use fusebox_http::{Client, FuseClient};
 use futures_lite::future;
@@ -113,8 +113,9 @@ async fn server_errors_trip_after_the_threshold_and_not_before<R: Runtime>(rt: R
     let State::Open(trip) = fuse.state() else {
         panic!("expected open, got {:?}", fuse.state());
     };
-    assert_eq!(trip.reason, TripReason::ServerError { status: 503 });
-    assert_eq!((trip.failures, trip.since), (3, tripped_at));
+    assert_eq!(trip.reason, TripReason::Status { status: 503 });
+    assert_eq!(trip.cause, TripCause::ConsecutiveFailures { failures: 3 });
+    assert_eq!(trip.since, tripped_at);
 
     clock.advance(Duration::from_millis(300));
     let err = fuse.get("/ok").await.unwrap_err();
@@ -123,9 +124,9 @@ async fn server_errors_trip_after_the_threshold_and_not_before<R: Runtime>(rt: R
     assert_eq!(
         err.to_string(),
         format!(
-            "service http://127.0.0.1:{} is open: its circuit breaker tripped 300.0ms ago after 3 \
-             consecutive failures (last: server error status 503); requests fail at once until \
-             its health probe succeeds",
+            "not sent to http://127.0.0.1:{}: circuit breaker open after 3 consecutive failures \
+             (last: status 503), 300.0ms ago; requests fail at once until its health probe \
+             succeeds",
             server.port()
         )
     );

@@ -373,7 +373,8 @@ mod with_tls {
             .state()
             .trip()
             .expect("tripped by certificate failures");
-        assert_eq!((trip.reason, trip.failures), (TripReason::Connect, 2));
+        let two = fusebox_core::breaker::TripCause::ConsecutiveFailures { failures: 2 };
+        assert_eq!((trip.reason, trip.cause), (TripReason::Connect, two));
         let e = fuse.get("/").await.unwrap_err();
         assert!(e.is_open() && !e.is_certificate());
         assert_eq!(client.pool_stats().total.connect_failures, 2);

@@ -9,7 +9,7 @@
 //! equivalent (see `fusebox_benches::breaker_peers`):
 //!
 //! - the *closed check*: asking a closed breaker whether the request may go (fusebox
-//!   `is_closed()`, `check()`, and `check()` + `record_success()`; failsafe `is_call_permitted()`
+//!   `is_closed()`, `check()`, and `check()` + `success()`; failsafe `is_call_permitted()`
 //!   and `call`; recloser `call`, its only way to ask, which also records the success);
 //! - the *fail-fast rejection*: a tripped breaker refusing the request (fusebox `check()`
 //!   returning its `OpenError`, and `is_closed()`; failsafe `call` and `is_call_permitted()`;
@@ -35,6 +35,7 @@ use std::time::Instant;
 use fusebox_benches::breaker_chart::{self, Bars};
 use fusebox_benches::breaker_measure::{Allocations, OneThread, TwoThreads};
 use fusebox_benches::breaker_peers::{Breakers, Case, Kind, Library};
+use fusebox_benches::fuse_alloc::refusal_allocations;
 use fusebox_benches::machine::{load_average, machine, today};
 use fusebox_benches::report::{Table, median};
 use fusebox_tokio::TokioRuntime;
@@ -174,9 +175,10 @@ fn run(args: &Args) -> Result<(), String> {
         })
         .collect();
     drop(breakers);
+    let fuse = refusal_allocations(&runtime, GLOBAL, plan.alloc_calls as usize)?;
     drop(tokio);
 
-    print_report(args, plan, &rows, started.elapsed().as_secs_f64());
+    print_report(args, plan, &rows, fuse, started.elapsed().as_secs_f64());
 
     if let Some(path) = &args.svg {
         let bars: Vec<Bars> = rows
@@ -205,7 +207,7 @@ fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-fn print_report(args: &Args, plan: Plan, rows: &[Row], seconds: f64) {
+fn print_report(args: &Args, plan: Plan, rows: &[Row], fuse: (f64, f64), seconds: f64) {
     let mut flags = String::new();
     if args.quick {
         flags.push_str(" --quick");
@@ -304,8 +306,14 @@ fn print_report(args: &Args, plan: Plan, rows: &[Row], seconds: f64) {
         rejected_peer.one_thread
     );
     println!(
-        "- fusebox allocations per rejected `check()`: {}\n",
+        "- fusebox allocations per rejected `check()`: {}",
         format_allocs(allocs)
+    );
+    println!(
+        "- fusebox allocations per rejected `FuseClient::get`: {}; per rejected \
+         `FuseClient::send`: {}\n",
+        format_allocs(fuse.0),
+        format_allocs(fuse.1)
     );
     println!(
         "fusebox-closed/best-peer: {:.2}",

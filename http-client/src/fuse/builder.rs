@@ -5,15 +5,19 @@ use std::sync::Arc;
 
 use fusebox_core::breaker::{BreakerConfig, RecoveryGroup};
 
+use bytes::Bytes;
+use http::Response;
+
 use super::base::Base;
-use super::judge::health_probe;
-use super::{FuseClient, Inner};
+use super::health::health_probe;
+use super::{Classifier, FuseClient, Inner, Verdict, default_classifier};
 use crate::{Client, Error};
 
 /// Configures a [`FuseClient`]; made by [`FuseClient::builder`].
 ///
 /// Defaults: health path `/health`; a recovery group of its own with
-/// [`BreakerConfig::default`]'s settings.
+/// [`BreakerConfig::default`]'s settings; the breaker named after the origin
+/// (`http://host:port`); [`default_classifier`].
 #[must_use = "a builder does nothing until .build() is called"]
 pub struct FuseBuilder {
     client: Client,
@@ -21,6 +25,8 @@ pub struct FuseBuilder {
     health_path: String,
     config: Option<BreakerConfig>,
     group: Option<RecoveryGroup>,
+    name: Option<String>,
+    classify: Classifier,
 }
 
 impl FuseBuilder {
@@ -31,7 +37,27 @@ impl FuseBuilder {
             health_path: "/health".to_owned(),
             config: None,
             group: None,
+            name: None,
+            classify: Arc::new(default_classifier),
         }
+    }
+
+    /// The breaker's name in its events and logs (default: the origin, `http://host:port`).
+    pub fn name(mut self, name: &str) -> FuseBuilder {
+        self.name = Some(name.to_owned());
+        self
+    }
+
+    /// What a request's outcome means to the breaker: a success, a failure (with its reason) or
+    /// neutral. See [`default_classifier`] for the default, and an example that makes 429 a
+    /// failure. Slowness is judged apart from it: a success slower than `max_delay` still counts
+    /// as a failure.
+    pub fn classify(
+        mut self,
+        classifier: impl Fn(&Result<Response<Bytes>, Error>) -> Verdict + Send + Sync + 'static,
+    ) -> FuseBuilder {
+        self.classify = Arc::new(classifier);
+        self
     }
 
     /// The path, under the base URL, that the health probe gets (default `/health`).
@@ -82,13 +108,15 @@ impl FuseBuilder {
             health.clone(),
             group.config().max_delay(),
         );
-        let breaker = group.breaker(probe);
+        let name = self.name.unwrap_or_else(|| base.origin().to_string());
+        let breaker = group.breaker_named(name, probe);
         Ok(FuseClient {
             inner: Arc::new(Inner {
                 client: self.client,
                 base,
                 health,
                 breaker,
+                classify: self.classify,
             }),
         })
     }
@@ -101,6 +129,7 @@ impl fmt::Debug for FuseBuilder {
             .field("health_path", &self.health_path)
             .field("config", &self.config)
             .field("shared_group", &self.group.is_some())
+            .field("name", &self.name)
             .finish_non_exhaustive()
     }
 }

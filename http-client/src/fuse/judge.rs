@@ -1,84 +1,126 @@
-//! What counts as a failure for the breaker, and the health probe.
+//! What counts as a failure for the breaker: the [`Verdict`] of a classifier, the default
+//! classifier, slowness, and `Retry-After`.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use fusebox_core::breaker::TripReason;
-use fusebox_core::rt::BoxFuture;
-use futures_lite::future;
-use http::{Response, Uri};
+use fusebox_core::breaker::{Outcome, TripReason};
+use http::header::RETRY_AFTER;
+use http::{Response, StatusCode};
 
-use crate::{Client, Error};
+use crate::Error;
 
-/// What a request's outcome means to the breaker.
+/// What a request's outcome means to the breaker, as a classifier judges it
+/// ([`FuseBuilder::classify`](super::FuseBuilder::classify)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// Resets the count of consecutive failures.
+#[non_exhaustive]
+pub enum Verdict {
+    /// The service works: counts as a success (resets the consecutive failures).
     Success,
-    /// Counts toward a trip.
+    /// The service failed, for this reason: counts toward a trip.
     Failure(TripReason),
-    /// Says nothing about the service's health: a bad URI, a body over the client's limit, a
-    /// connection that broke midway, a closed client.
+    /// Says nothing about the service's health: counts neither way.
     Neutral,
 }
 
-/// Judges a request that took `elapsed`: a 5xx status, a response slower than `max_delay`, a
-/// connect error or a timeout is a failure.
-pub(crate) fn judge(
-    result: &Result<Response<Bytes>, Error>,
-    elapsed: Duration,
-    max_delay: Duration,
-) -> Verdict {
+/// The classifier a [`FuseClient`](super::FuseClient) uses unless told otherwise.
+///
+/// - a 5xx status is a failure ([`TripReason::Status`]); any other status is a success (a 429
+///   too: make it a failure with your own classifier, as the example shows);
+/// - no connection made ([`Error::is_connect`]) is a [`TripReason::Connect`] failure;
+/// - the connection failing during the request ([`Error::is_request`], [`Error::is_body`]:
+///   reset, closed before the response was complete, a malformed answer) is a
+///   [`TripReason::Connection`] failure;
+/// - a timeout ([`Error::is_timeout`]) is a [`TripReason::Timeout`] failure, except the wait for
+///   one of the pool's connections ([`Error::is_pool_timeout`]): that is the caller's own load,
+///   and neutral;
+/// - anything else (a bad URI, a body over the limit, a closed client) is neutral.
+///
+/// Separately from the classifier, a success that came later than
+/// [`max_delay`](fusebox_core::BreakerConfig::max_delay) after the request had its connection
+/// counts as a [`TripReason::TooSlow`] failure.
+///
+/// ```
+/// use bytes::Bytes;
+/// use fusebox_core::TripReason;
+/// use fusebox_http::{Error, Verdict, default_classifier};
+/// use http::{Response, StatusCode};
+///
+/// // 429 Too Many Requests trips the breaker too.
+/// fn with_429(result: &Result<Response<Bytes>, Error>) -> Verdict {
+///     match result {
+///         Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS => {
+///             Verdict::Failure(TripReason::Status { status: 429 })
+///         }
+///         other => default_classifier(other),
+///     }
+/// }
+/// let busy = Response::builder().status(429).body(Bytes::new()).unwrap();
+/// assert_eq!(default_classifier(&Ok(busy.clone())), Verdict::Success);
+/// assert_eq!(with_429(&Ok(busy)), Verdict::Failure(TripReason::Status { status: 429 }));
+/// ```
+pub fn default_classifier(result: &Result<Response<Bytes>, Error>) -> Verdict {
     match result {
         Ok(response) if response.status().is_server_error() => {
-            Verdict::Failure(TripReason::ServerError {
+            Verdict::Failure(TripReason::Status {
                 status: response.status().as_u16(),
             })
         }
-        Ok(_) if elapsed > max_delay => Verdict::Failure(TripReason::TooSlow { elapsed }),
         Ok(_) => Verdict::Success,
+        Err(e) if e.is_pool_timeout() => Verdict::Neutral,
         Err(e) if e.is_timeout() => Verdict::Failure(TripReason::Timeout),
         Err(e) if e.is_connect() => Verdict::Failure(TripReason::Connect),
+        Err(e) if e.is_request() || e.is_body() => Verdict::Failure(TripReason::Connection),
         Err(_) => Verdict::Neutral,
     }
 }
 
-/// The health probe of a service: a `GET` of `uri` that must answer 2xx within `max_delay`.
-pub(crate) fn health_probe(
-    client: Client,
-    uri: Uri,
+/// The outcome to record: the classifier's verdict, made a failure when a success was slower
+/// than `max_delay` after the connection was had; `None` for neutral.
+pub(crate) fn outcome(
+    verdict: Verdict,
+    result: &Result<Response<Bytes>, Error>,
+    elapsed: Option<Duration>,
     max_delay: Duration,
-) -> impl Fn() -> BoxFuture<'static, bool> + Send + Sync + 'static {
-    move || -> BoxFuture<'static, bool> {
-        let client = client.clone();
-        let uri = uri.clone();
-        Box::pin(async move {
-            let clock = client.clock().clone();
-            let start = clock.now();
-            let deadline = clock.sleep_until(start + max_delay);
-            let get = async {
-                match client.get(uri).await {
-                    Ok(response) => response.status().is_success(),
-                    Err(e) => {
-                        tracing::debug!(error = %e, "health probe failed");
-                        false
-                    }
-                }
-            };
-            let ok = future::or(get, async {
-                deadline.await;
-                false
-            })
-            .await;
-            ok && clock.now().saturating_duration_since(start) <= max_delay
-        })
+) -> Option<Outcome> {
+    match verdict {
+        Verdict::Neutral => None,
+        Verdict::Success => match elapsed {
+            Some(elapsed) if elapsed > max_delay => Some(Outcome::Failure {
+                reason: TripReason::TooSlow { elapsed },
+                retry_after: None,
+            }),
+            _ => Some(Outcome::Success),
+        },
+        Verdict::Failure(reason) => Some(Outcome::Failure {
+            reason,
+            retry_after: result.as_ref().ok().and_then(retry_after),
+        }),
     }
+}
+
+/// A 503's or 429's `Retry-After`, in seconds or as an HTTP date.
+fn retry_after(response: &Response<Bytes>) -> Option<Duration> {
+    let busy = [
+        StatusCode::SERVICE_UNAVAILABLE,
+        StatusCode::TOO_MANY_REQUESTS,
+    ];
+    if !busy.contains(&response.status()) {
+        return None;
+    }
+    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use http::StatusCode;
-
     use super::*;
 
     const MAX: Duration = Duration::from_secs(1);
@@ -89,52 +131,84 @@ mod tests {
         Ok(response)
     }
 
+    fn judged(result: &Result<Response<Bytes>, Error>, elapsed: Duration) -> Option<Outcome> {
+        outcome(default_classifier(result), result, Some(elapsed), MAX)
+    }
+
+    fn failure(reason: TripReason) -> Option<Outcome> {
+        Some(Outcome::Failure {
+            reason,
+            retry_after: None,
+        })
+    }
+
     #[test]
     fn server_errors_and_slow_responses_are_failures() {
         let fast = Duration::from_millis(10);
-        assert_eq!(judge(&status(200), fast, MAX), Verdict::Success);
-        assert_eq!(judge(&status(404), fast, MAX), Verdict::Success);
-        assert_eq!(judge(&status(200), MAX, MAX), Verdict::Success);
+        assert_eq!(judged(&status(200), fast), Some(Outcome::Success));
+        assert_eq!(judged(&status(404), fast), Some(Outcome::Success));
+        assert_eq!(judged(&status(429), fast), Some(Outcome::Success));
+        assert_eq!(judged(&status(200), MAX), Some(Outcome::Success));
         assert_eq!(
-            judge(&status(503), fast, MAX),
-            Verdict::Failure(TripReason::ServerError { status: 503 })
+            judged(&status(503), fast),
+            failure(TripReason::Status { status: 503 })
         );
         let slow = MAX + Duration::from_millis(1);
         assert_eq!(
-            judge(&status(200), slow, MAX),
-            Verdict::Failure(TripReason::TooSlow { elapsed: slow })
+            judged(&status(200), slow),
+            failure(TripReason::TooSlow { elapsed: slow })
+        );
+        // A request that never had a connection is not slow.
+        let ok = status(200);
+        assert_eq!(
+            outcome(Verdict::Success, &ok, None, MAX),
+            Some(Outcome::Success)
         );
     }
 
     #[test]
-    fn connect_errors_and_timeouts_are_failures_other_errors_neutral() {
+    fn connect_errors_timeouts_and_broken_connections_are_failures() {
         let fast = Duration::from_millis(10);
         let timeout = Err(Error::timeout(Duration::from_secs(1)));
-        assert_eq!(
-            judge(&timeout, fast, MAX),
-            Verdict::Failure(TripReason::Timeout)
-        );
+        assert_eq!(judged(&timeout, fast), failure(TripReason::Timeout));
         let connect = Err(Error::acquire(fusebox_core::AcquireError::Connect(
             crate::ConnectError::dial(std::io::ErrorKind::ConnectionRefused.into()),
         )));
-        assert_eq!(
-            judge(&connect, fast, MAX),
-            Verdict::Failure(TripReason::Connect)
-        );
-        let certificate = crate::error::CertificateProblem {
-            host: "svc.test".into(),
-            reason: "it is not signed by a trusted root (UnknownIssuer)".into(),
-            advice: "add its root",
-        };
-        let rejected = Err(Error::acquire(fusebox_core::AcquireError::Connect(
-            crate::ConnectError::tls("invalid peer certificate".into(), Some(certificate)),
+        assert_eq!(judged(&connect, fast), failure(TripReason::Connect));
+        let body = Err(Error::body(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset,
         )));
-        assert_eq!(
-            judge(&rejected, fast, MAX),
-            Verdict::Failure(TripReason::Connect),
-            "a rejected certificate is a connect failure"
-        );
+        assert_eq!(judged(&body, fast), failure(TripReason::Connection));
         let too_large = Err(Error::body_too_large(10));
-        assert_eq!(judge(&too_large, fast, MAX), Verdict::Neutral);
+        assert_eq!(judged(&too_large, fast), None);
+    }
+
+    #[test]
+    fn retry_after_comes_with_503_and_429_failures() {
+        let busy = |code: u16, value: &str| -> Result<Response<Bytes>, Error> {
+            Ok(Response::builder()
+                .status(code)
+                .header(RETRY_AFTER, value)
+                .body(Bytes::new())
+                .unwrap())
+        };
+        let reason = TripReason::Status { status: 503 };
+        let after = |r: &Result<Response<Bytes>, Error>| match outcome(
+            Verdict::Failure(reason),
+            r,
+            None,
+            MAX,
+        ) {
+            Some(Outcome::Failure { retry_after, .. }) => retry_after,
+            _ => panic!("a failure"),
+        };
+        assert_eq!(after(&busy(503, "120")), Some(Duration::from_secs(120)));
+        assert_eq!(after(&busy(429, " 7 ")), Some(Duration::from_secs(7)));
+        assert_eq!(after(&busy(500, "120")), None, "only 503 and 429 carry it");
+        assert_eq!(after(&busy(503, "soon")), None);
+        let past = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH);
+        assert_eq!(after(&busy(503, &past)), Some(Duration::ZERO));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3600));
+        assert!(after(&busy(503, &later)).unwrap() > Duration::from_secs(3500));
     }
 }

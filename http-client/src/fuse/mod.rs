@@ -2,20 +2,25 @@
 
 mod base;
 mod builder;
+mod health;
+mod interim;
 mod judge;
 
 pub use builder::FuseBuilder;
+pub use judge::{Verdict, default_classifier};
 
 use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use fusebox_core::breaker::{Breaker, RecoveryGroup, State};
+use fusebox_core::breaker::{Breaker, Permit, RecoveryGroup, State};
 use http::{Request, Response, Uri};
 
 use crate::{Client, Error, Origin};
 use base::Base;
-use judge::Verdict;
+
+/// Decides what a request's outcome means to the breaker; see [`FuseBuilder::classify`].
+pub(crate) type Classifier = Arc<dyn Fn(&Result<Response<Bytes>, Error>) -> Verdict + Send + Sync>;
 
 /// An HTTP client for one service, with a circuit breaker: after
 /// [`failure_threshold`](fusebox_core::breaker::BreakerConfig::failure_threshold) consecutive
@@ -23,11 +28,18 @@ use judge::Verdict;
 /// [`is_open`](Error::is_open) and says since when and why, until the service's health probe
 /// succeeds again.
 ///
-/// - A failure is a 5xx response, a response slower than
-///   [`max_delay`](fusebox_core::breaker::BreakerConfig::max_delay) (the response is still
-///   returned), a connect error or a timeout. Any other response is a success and resets the
-///   count; other errors (a bad URI, a body over the limit, a connection broken midway) count
-///   neither way.
+/// - What counts is decided by a classifier ([`default_classifier`] unless
+///   [`FuseBuilder::classify`] sets another): by default a 5xx response, a connect error, a
+///   connection that fails during the request, or a timeout is a failure; and a success slower
+///   than [`max_delay`](fusebox_core::breaker::BreakerConfig::max_delay), timed from when the
+///   request had its connection (not while it queued for one), is a failure too (the response
+///   is still returned). Waiting too long for one of the pool's connections is neutral: that is
+///   the caller's own load. A `Retry-After` on a 503 or 429 that trips the breaker holds the
+///   first probe back (up to
+///   [`max_retry_after`](fusebox_core::breaker::BreakerConfig::max_retry_after)).
+/// - Each request is admitted with a [`Permit`](fusebox_core::breaker::Permit): an outcome that
+///   arrives after the breaker tripped or recovered meanwhile counts for nothing, and a request
+///   dropped before it ends counts neither way.
 /// - While tripped, the [`RecoveryGroup`]'s one recovery task probes the service with a `GET` of
 ///   the health path, which must answer 2xx within `max_delay`. Clients that share a group share
 ///   that task, and all close again when it sees the service healthy.
@@ -67,6 +79,7 @@ struct Inner {
     base: Base,
     health: Uri,
     breaker: Breaker,
+    classify: Classifier,
 }
 
 impl FuseClient {
@@ -92,22 +105,21 @@ impl FuseClient {
     /// As [`Client::send`]; a request dropped before it ends counts neither way.
     pub async fn send<B: Into<Bytes>>(&self, req: Request<B>) -> Result<Response<Bytes>, Error> {
         let inner = &*self.inner;
-        let clock = inner.client.clock();
-        if let Err(open) = inner.breaker.check() {
-            return Err(Error::open(&open, clock.now()).with_origin(inner.base.origin()));
-        }
+        let permit = inner.admit()?;
         let (mut parts, body) = req.into_parts();
         parts.uri = inner.base.resolve(&parts.uri)?;
-        let start = clock.now();
-        let result = inner.client.send(Request::from_parts(parts, body)).await;
-        let now = clock.now();
+        let (result, connected) = inner
+            .client
+            .send_timed(Request::from_parts(parts, body))
+            .await;
+        let now = inner.client.clock().now();
+        let elapsed = connected.map(|at| now.saturating_duration_since(at));
         let max_delay = inner.breaker.config().max_delay();
-        match judge::judge(&result, now.saturating_duration_since(start), max_delay) {
-            Verdict::Success => inner.breaker.record_success(),
-            Verdict::Failure(reason) => {
-                inner.breaker.record_failure(now, reason);
+        match judge::outcome((inner.classify)(&result), &result, elapsed, max_delay) {
+            Some(outcome) => {
+                permit.record(now, outcome);
             }
-            Verdict::Neutral => {}
+            None => {} // neutral: the permit is dropped and counts neither way
         }
         result
     }
@@ -118,6 +130,8 @@ impl FuseClient {
     ///
     /// As [`send`](FuseClient::send).
     pub async fn get(&self, path: &str) -> Result<Response<Bytes>, Error> {
+        // Refuse before building the request: a refusal allocates nothing.
+        let _ = self.inner.admit()?;
         let uri = self.inner.base.join(path)?;
         self.send(Request::get(uri).body(Bytes::new()).expect("a valid GET"))
             .await
@@ -156,6 +170,15 @@ impl FuseClient {
     /// The URI the health probe gets.
     pub fn health_uri(&self) -> &Uri {
         &self.inner.health
+    }
+}
+
+impl Inner {
+    /// The breaker's permit, or the fail-fast error (returned without yielding).
+    fn admit(&self) -> Result<Permit<'_>, Error> {
+        self.breaker.check().map_err(|open| {
+            Error::open(&open, self.client.clock().now()).with_origin(self.base.origin())
+        })
     }
 }
 

@@ -1,0 +1,425 @@
+//! Thresholds, one task per group, rounds, backoff, recovery of every tripped breaker, the group's
+//! end, and the races between trips and the recovery's finish.
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+use fusebox_core::breaker::TripCause;
+
+use super::*;
+
+#[test]
+fn trips_after_exactly_failure_threshold_failures() {
+    let f = Fixture::new(|c| c);
+    let b = f.breaker();
+    let since = f.clock.now();
+    assert!(!fail(&b, &f.clock));
+    assert!(!fail(&b, &f.clock));
+    assert!(b.is_closed());
+    assert_eq!(b.consecutive_failures(), 2);
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(f.group.recovery_tasks_started(), 0);
+
+    let reason = TripReason::TooSlow { elapsed: 12 * SEC };
+    let trip = b.check().unwrap().failure(since, reason).expect("trips");
+    assert_eq!(trip.since, since);
+    assert_eq!(trip.reason, reason);
+    assert_eq!(trip.cause, TripCause::ConsecutiveFailures { failures: 3 });
+    assert!(!b.is_closed());
+    assert_eq!(b.state(), State::Open(trip));
+    let err: OpenError = b.check().unwrap_err();
+    assert_eq!(err.trip(), &trip);
+    assert!(err.to_string().contains("3 consecutive failures"), "{err}");
+    assert_eq!(f.group.recovery_tasks_started(), 1);
+    assert_eq!(b.consecutive_failures(), 0, "the count starts again at the trip");
+}
+
+#[test]
+fn a_success_resets_the_count() {
+    let f = Fixture::new(|c| c);
+    let b = f.breaker();
+    fail(&b, &f.clock);
+    fail(&b, &f.clock);
+    assert!(succeed(&b));
+    assert_eq!(b.consecutive_failures(), 0);
+    assert!(!fail(&b, &f.clock));
+    assert!(!fail(&b, &f.clock));
+    assert!(b.is_closed());
+    assert!(fail(&b, &f.clock));
+}
+
+#[test]
+fn many_breakers_tripping_start_one_recovery_task() {
+    let f = Fixture::new(|c| c.failure_threshold(1));
+    let breakers: Vec<Breaker> = (0..50).map(|_| f.breaker()).collect();
+    for b in &breakers {
+        f.trip(b);
+    }
+    assert_eq!(f.group.recovery_tasks_started(), 1);
+    assert_eq!(f.tasks.len(), 1);
+    assert!(f.group.is_recovering());
+    for b in &breakers {
+        assert!(b.check().is_err());
+    }
+    assert_eq!(f.group.recovery_tasks_started(), 1, "refusals start no more");
+}
+
+#[test]
+fn many_threads_tripping_at_once_start_one_recovery_task() {
+    for _ in 0..20 {
+        let f = Fixture::new(|c| c.failure_threshold(1));
+        let breakers: Vec<Breaker> = (0..8).map(|_| f.breaker()).collect();
+        let start = std::sync::Barrier::new(breakers.len());
+        std::thread::scope(|s| {
+            for b in &breakers {
+                let (start, clock) = (&start, &f.clock);
+                s.spawn(move || {
+                    start.wait();
+                    assert!(fail(b, clock));
+                });
+            }
+        });
+        assert_eq!(f.group.recovery_tasks_started(), 1);
+        assert!(breakers.iter().all(|b| !b.is_closed()));
+    }
+}
+
+#[test]
+fn recovery_needs_consecutive_good_rounds() {
+    let f = Fixture::new(|c| c.failure_threshold(1).success_threshold(3));
+    let b = f.breaker();
+    f.trip(&b);
+    f.tasks.run();
+    f.health.script(&[Answer::Ok, Answer::Ok, Answer::Fail]);
+    f.health.set_healthy(true);
+
+    f.advance(SEC);
+    assert!(matches!(b.state(), State::Recovering { good_rounds: 1, .. }));
+    f.advance(SEC);
+    assert!(matches!(b.state(), State::Recovering { good_rounds: 2, .. }));
+    f.advance(SEC); // failed: open again, the next round in 2 s
+    assert!(matches!(b.state(), State::Open(_)));
+    f.advance(SEC);
+    assert_eq!(f.health.calls(), 3);
+    f.advance(SEC);
+    f.advance(SEC);
+    assert!(!b.is_closed());
+    f.advance(SEC);
+    assert!(b.is_closed());
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(f.health.calls(), 6);
+    assert_eq!((f.group.recoveries(), f.group.probes_sent()), (1, 6));
+    assert!(!f.group.is_recovering());
+    assert_eq!(f.tasks.len(), 0, "the task ended");
+}
+
+/// The waits between probe rounds, read off when probes were sent, with the clock moving by
+/// `step`.
+fn probe_gaps(f: &Fixture, rounds: usize, step: Duration) -> Vec<Duration> {
+    let b = f.breaker();
+    f.trip(&b);
+    let start = f.clock.now();
+    f.advance_until(step, 3600 * SEC, || f.health.calls() >= rounds);
+    let mut sent = vec![Duration::ZERO];
+    sent.extend(f.health.sent_since(start));
+    sent.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+#[test]
+fn backoff_grows_exponentially_and_is_capped() {
+    let f = Fixture::new(|c| c.failure_threshold(1).max_backoff(20 * SEC));
+    let gaps = probe_gaps(&f, 8, SEC);
+    let secs: Vec<u64> = gaps.iter().map(Duration::as_secs).collect();
+    assert_eq!(secs, [1, 2, 4, 8, 16, 20, 20, 20]);
+    assert_eq!(f.group.backoff_level(), 0, "failed rounds do not raise the trip level");
+
+    // A good round ends the backoff: the next round comes one interval later.
+    f.health.script(&[Answer::Ok]);
+    f.advance(20 * SEC);
+    let calls = f.health.calls();
+    f.advance(SEC);
+    assert_eq!(f.health.calls(), calls + 1);
+}
+
+#[test]
+fn jitter_shortens_backoff_within_bounds() {
+    let step = 10 * MS;
+    let f = Fixture::new(|c| c.failure_threshold(1).jitter(0.5).max_backoff(8 * SEC));
+    let gaps = probe_gaps(&f, 8, step);
+    assert_eq!(gaps[0], SEC);
+    for (n, gap) in gaps.iter().enumerate().skip(1) {
+        let full = (SEC * (1 << n)).min(8 * SEC);
+        let low = (full / 2).max(SEC);
+        assert!(
+            *gap >= low && *gap <= full + step,
+            "round {n}: {gap:?} not in {low:?}..={full:?}"
+        );
+    }
+}
+
+#[test]
+fn recovery_closes_every_breaker_that_tripped_before_it() {
+    let f = Fixture::new(|c| c);
+    let breakers: Vec<Breaker> = (0..5).map(|_| f.breaker()).collect();
+    let untouched = f.breaker();
+    for b in &breakers {
+        f.trip(b);
+    }
+    fail(&untouched, &f.clock);
+    f.tasks.run();
+    f.health.set_healthy(true);
+    f.advance(SEC);
+    assert!(breakers.iter().all(|b| !b.is_closed()));
+    f.advance(SEC);
+    assert!(breakers.iter().all(Breaker::is_closed));
+    assert!(breakers.iter().all(|b| b.consecutive_failures() == 0));
+    assert_eq!(untouched.consecutive_failures(), 1, "a closed breaker keeps its count");
+    assert_eq!(f.group.recoveries(), 1);
+    assert_eq!(f.group.recovery_tasks_started(), 1);
+    assert_eq!(f.tasks.len(), 0);
+
+    // They count afresh and trip again, with a new recovery.
+    let b = &breakers[0];
+    assert!(!fail(b, &f.clock));
+    f.trip(b);
+    assert_eq!(f.group.recovery_tasks_started(), 2);
+}
+
+/// A breaker that trips while the last probe is in flight tripped before the recovery finished:
+/// the recovery closes it too.
+#[test]
+fn trip_during_the_last_probe_is_closed_by_the_recovery() {
+    let f = Fixture::new(|c| c.failure_threshold(1).success_threshold(1));
+    let first = f.breaker();
+    let late = Arc::new(f.breaker());
+    f.trip(&first);
+    f.tasks.run();
+    f.health.set_healthy(true);
+    let (hook_late, clock) = (late.clone(), f.clock.clone());
+    *f.health.hook.lock().unwrap() = Some(Box::new(move || {
+        assert!(fail(&hook_late, &clock));
+    }));
+    f.advance(SEC);
+    assert!(first.is_closed());
+    assert!(late.is_closed());
+    assert_eq!(f.group.recovery_tasks_started(), 1);
+    assert!(!f.group.is_recovering());
+}
+
+/// A breaker that trips just after a recovery finished gets a recovery of its own.
+#[test]
+fn trip_right_after_recovery_gets_its_own_recovery() {
+    let f = Fixture::new(|c| c.failure_threshold(1).success_threshold(1));
+    let (a, b) = (f.breaker(), f.breaker());
+    f.trip(&a);
+    f.tasks.run();
+    f.health.set_healthy(true);
+    f.advance(SEC);
+    assert!(a.is_closed());
+    f.trip(&b);
+    assert_eq!(f.group.recovery_tasks_started(), 2);
+    assert!(f.group.is_recovering());
+    f.advance_until(SEC, 60 * SEC, || b.is_closed());
+    assert_eq!(f.group.recoveries(), 2);
+}
+
+/// The trip-during-finish race, forced: a breaker trips from inside an observer of another
+/// breaker's recovery, after the group released the running recovery and before the others are
+/// closed. It is owed a recovery of its own, and gets it.
+#[test]
+fn trip_while_the_recovery_closes_breakers_gets_a_new_recovery() {
+    let f = Fixture::new(|c| c.failure_threshold(1).success_threshold(1));
+    let (a, late) = (f.breaker(), Arc::new(f.breaker()));
+    f.trip(&a);
+    f.health.set_healthy(true);
+    let (hook_late, clock) = (late.clone(), f.clock.clone());
+    let armed = Mutex::new(true);
+    f.group.on_event(move |e| {
+        if e.kind == EventKind::Recovered && std::mem::take(&mut *armed.lock().unwrap()) {
+            assert!(fail(&hook_late, &clock));
+        }
+    });
+    f.advance_until(SEC, 10 * SEC, || a.is_closed());
+    assert!(!late.is_closed());
+    assert_eq!(f.group.recovery_tasks_started(), 2);
+    f.advance_until(SEC, 10 * SEC, || late.is_closed());
+    assert_eq!(f.group.recoveries(), 2);
+    assert!(!f.group.is_recovering());
+}
+
+/// Breakers trip on several threads while recovery runs and finishes over and over on another:
+/// whatever the interleaving, every trip ends in a recovery.
+#[test]
+fn concurrent_trips_and_recoveries_never_strand_a_breaker() {
+    let f = Fixture::new(|c| c.failure_threshold(1).success_threshold(1));
+    f.health.set_healthy(true);
+    let breakers: Vec<Breaker> = (0..4).map(|_| f.breaker()).collect();
+    let done = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for b in &breakers {
+            let (f, done) = (&f, &done);
+            s.spawn(move || {
+                for _ in 0..200 {
+                    assert!(fail(b, &f.clock) || !b.is_closed());
+                    let mut spins = 0u64;
+                    while !b.is_closed() {
+                        std::thread::yield_now();
+                        spins += 1;
+                        assert!(spins < 10_000_000, "stranded: {:?}", b.state());
+                    }
+                }
+                done.fetch_add(1, SeqCst);
+            });
+        }
+        while done.load(SeqCst) < breakers.len() {
+            f.advance(SEC);
+            std::thread::yield_now();
+        }
+    });
+    assert!(breakers.iter().all(Breaker::is_closed));
+    assert!(f.group.recoveries() >= 1);
+}
+
+/// Rejections read the trip without the lock while it is being replaced: each sees one whole
+/// trip, never fields of two.
+#[test]
+fn rejections_see_whole_trips_while_the_breaker_trips_and_recovers() {
+    const TRIPS: u32 = 200;
+    let f = Fixture::new(|c| c.failure_threshold(1).success_threshold(1));
+    f.health.set_healthy(true);
+    let b = f.breaker();
+    let base = f.clock.now();
+    // Trip `i` happens `i` seconds after `base` with status `100 + i`.
+    let nth = |i: u32| (base + SEC * i, TripReason::Status { status: 100 + i as u16 });
+    let done = AtomicBool::new(false);
+    let rejected = AtomicUsize::new(0);
+    let whole = |trip: &Trip| {
+        let i = u32::try_from((trip.since - base).as_secs()).unwrap();
+        assert_eq!((trip.since, trip.reason), nth(i), "a trip stitched from two");
+    };
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                while !done.load(SeqCst) {
+                    if let Err(e) = b.check() {
+                        whole(e.trip());
+                        rejected.fetch_add(1, SeqCst);
+                    }
+                    if let Some(trip) = b.state().trip() {
+                        whole(trip);
+                    }
+                }
+            });
+        }
+        let _stop = Stop(&done);
+        for i in 0..TRIPS {
+            let (since, reason) = nth(i);
+            let before = rejected.load(SeqCst);
+            let trip = b.check().unwrap().failure(since, reason).expect("trips");
+            assert_eq!((trip.since, trip.reason), (since, reason));
+            let mut spins = 0u64;
+            while rejected.load(SeqCst) == before {
+                std::thread::yield_now();
+                spins += 1;
+                assert!(spins < 10_000_000, "no reader saw trip {i}");
+            }
+            f.tasks.run();
+            let mut rounds = 0;
+            while !b.is_closed() {
+                f.advance(SEC);
+                std::thread::yield_now();
+                rounds += 1;
+                assert!(rounds < 100_000, "trip {i} not recovered: {:?}", b.state());
+            }
+        }
+    });
+    assert!(rejected.load(SeqCst) >= TRIPS as usize);
+    assert_eq!(f.group.recoveries(), u64::from(TRIPS));
+}
+
+/// Sets its flag when dropped, so that reader threads stop even if the writer panics.
+struct Stop<'a>(&'a AtomicBool);
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+/// One thread rejecting for several tripped breakers gets each one's own trip, and a breaker's
+/// new trip once it tripped again.
+#[test]
+fn each_breaker_reports_its_own_current_trip() {
+    let f = Fixture::new(|c| c.failure_threshold(1).success_threshold(1));
+    let breakers: Vec<Breaker> = (0..6).map(|_| f.breaker()).collect();
+    let t0 = f.clock.now();
+    let trips: Vec<Trip> = (0..6u16)
+        .map(|n| {
+            let reason = TripReason::Status { status: 500 + n };
+            let b = &breakers[usize::from(n)];
+            b.check().unwrap().failure(t0 + u32::from(n) * SEC, reason).unwrap()
+        })
+        .collect();
+    for _ in 0..3 {
+        for (b, trip) in breakers.iter().zip(&trips) {
+            assert_eq!(b.check().unwrap_err().trip(), trip);
+        }
+    }
+    f.health.set_healthy(true);
+    f.advance_until(SEC, 10 * SEC, || breakers[0].is_closed());
+    let b = &breakers[0];
+    let again = b.check().unwrap().failure(t0 + 9 * SEC, TripReason::Timeout).unwrap();
+    assert_eq!(b.check().unwrap_err().trip(), &again);
+}
+
+#[test]
+fn the_task_ends_when_the_group_is_dropped() {
+    let f = Fixture::new(|c| c.failure_threshold(1));
+    let b = f.breaker();
+    f.trip(&b);
+    f.tasks.run();
+    assert_eq!(f.tasks.len(), 1);
+    assert_eq!(f.clock.pending_sleeps(), 1);
+    let Fixture {
+        clock,
+        tasks,
+        health,
+        group,
+        ..
+    } = f;
+    drop((b, group));
+    tasks.run(); // no time passes
+    assert_eq!(tasks.len(), 0);
+    assert_eq!(clock.pending_sleeps(), 0);
+    assert_eq!(health.calls(), 0);
+}
+
+#[test]
+fn the_task_ends_when_the_group_is_dropped_during_a_probe() {
+    let f = Fixture::new(|c| c.failure_threshold(1));
+    f.health.script(&[Answer::Hang]);
+    let b = f.breaker();
+    f.trip(&b);
+    f.advance(SEC);
+    assert_eq!(f.health.calls(), 1, "the probe hangs");
+    let Fixture { tasks, group, clock, .. } = f;
+    drop((b, group));
+    tasks.run();
+    assert_eq!(tasks.len(), 0);
+    assert_eq!(clock.pending_sleeps(), 0, "the probe's timeout is gone too");
+}
+
+#[test]
+fn a_dropped_task_is_replaced_by_the_next_check() {
+    let f = Fixture::new(|c| c.failure_threshold(1));
+    let b = f.breaker();
+    f.trip(&b);
+    assert!(f.group.is_recovering());
+    f.tasks.0.lock().unwrap().clear(); // the spawner drops the task unpolled
+    assert!(!f.group.is_recovering());
+    assert!(b.check().is_err());
+    assert!(f.group.is_recovering());
+    assert_eq!(f.group.recovery_tasks_started(), 2);
+    f.health.set_healthy(true);
+    f.advance_until(SEC, 10 * SEC, || b.is_closed());
+    assert_eq!(f.group.recoveries(), 1);
+}
