@@ -117,8 +117,9 @@ impl Window {
         if calls < config.minimum_calls() {
             return None;
         }
+        // As a share: `count >= rate * calls` misses 55 of 100 at 0.55 (0.55 * 100.0 > 55.0).
         let reached = |count: u32, rate: Option<f64>| {
-            rate.is_some_and(|rate| f64::from(count) >= rate * f64::from(calls))
+            rate.is_some_and(|rate| f64::from(count) / f64::from(calls) >= rate)
         };
         if reached(self.failed, config.failure_rate()) {
             Some(TripCause::FailureRate {
