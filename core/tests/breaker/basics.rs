@@ -30,7 +30,11 @@ fn trips_after_exactly_failure_threshold_failures() {
     assert_eq!(err.trip(), &trip);
     assert!(err.to_string().contains("3 consecutive failures"), "{err}");
     assert_eq!(f.group.recovery_tasks_started(), 1);
-    assert_eq!(b.consecutive_failures(), 0, "the count starts again at the trip");
+    assert_eq!(
+        b.consecutive_failures(),
+        0,
+        "the count starts again at the trip"
+    );
 }
 
 #[test]
@@ -60,7 +64,11 @@ fn many_breakers_tripping_start_one_recovery_task() {
     for b in &breakers {
         assert!(b.check().is_err());
     }
-    assert_eq!(f.group.recovery_tasks_started(), 1, "refusals start no more");
+    assert_eq!(
+        f.group.recovery_tasks_started(),
+        1,
+        "refusals start no more"
+    );
 }
 
 #[test]
@@ -93,9 +101,15 @@ fn recovery_needs_consecutive_good_rounds() {
     f.health.set_healthy(true);
 
     f.advance(SEC);
-    assert!(matches!(b.state(), State::Recovering { good_rounds: 1, .. }));
+    assert!(matches!(
+        b.state(),
+        State::Recovering { good_rounds: 1, .. }
+    ));
     f.advance(SEC);
-    assert!(matches!(b.state(), State::Recovering { good_rounds: 2, .. }));
+    assert!(matches!(
+        b.state(),
+        State::Recovering { good_rounds: 2, .. }
+    ));
     f.advance(SEC); // failed: open again, the next round in 2 s
     assert!(matches!(b.state(), State::Open(_)));
     f.advance(SEC);
@@ -130,7 +144,11 @@ fn backoff_grows_exponentially_and_is_capped() {
     let gaps = probe_gaps(&f, 8, SEC);
     let secs: Vec<u64> = gaps.iter().map(Duration::as_secs).collect();
     assert_eq!(secs, [1, 2, 4, 8, 16, 20, 20, 20]);
-    assert_eq!(f.group.backoff_level(), 0, "failed rounds do not raise the trip level");
+    assert_eq!(
+        f.group.backoff_level(),
+        0,
+        "failed rounds do not raise the trip level"
+    );
 
     // A good round ends the backoff: the next round comes one interval later.
     f.health.script(&[Answer::Ok]);
@@ -172,7 +190,11 @@ fn recovery_closes_every_breaker_that_tripped_before_it() {
     f.advance(SEC);
     assert!(breakers.iter().all(Breaker::is_closed));
     assert!(breakers.iter().all(|b| b.consecutive_failures() == 0));
-    assert_eq!(untouched.consecutive_failures(), 1, "a closed breaker keeps its count");
+    assert_eq!(
+        untouched.consecutive_failures(),
+        1,
+        "a closed breaker keeps its count"
+    );
     assert_eq!(f.group.recoveries(), 1);
     assert_eq!(f.group.recovery_tasks_started(), 1);
     assert_eq!(f.tasks.len(), 0);
@@ -289,12 +311,23 @@ fn rejections_see_whole_trips_while_the_breaker_trips_and_recovers() {
     let b = f.breaker();
     let base = f.clock.now();
     // Trip `i` happens `i` seconds after `base` with status `100 + i`.
-    let nth = |i: u32| (base + SEC * i, TripReason::Status { status: 100 + i as u16 });
+    let nth = |i: u32| {
+        (
+            base + SEC * i,
+            TripReason::Status {
+                status: 100 + i as u16,
+            },
+        )
+    };
     let done = AtomicBool::new(false);
     let rejected = AtomicUsize::new(0);
     let whole = |trip: &Trip| {
         let i = u32::try_from((trip.since - base).as_secs()).unwrap();
-        assert_eq!((trip.since, trip.reason), nth(i), "a trip stitched from two");
+        assert_eq!(
+            (trip.since, trip.reason),
+            nth(i),
+            "a trip stitched from two"
+        );
     };
     std::thread::scope(|s| {
         for _ in 0..2 {
@@ -356,7 +389,10 @@ fn each_breaker_reports_its_own_current_trip() {
         .map(|n| {
             let reason = TripReason::Status { status: 500 + n };
             let b = &breakers[usize::from(n)];
-            b.check().unwrap().failure(t0 + u32::from(n) * SEC, reason).unwrap()
+            b.check()
+                .unwrap()
+                .failure(t0 + u32::from(n) * SEC, reason)
+                .unwrap()
         })
         .collect();
     for _ in 0..3 {
@@ -367,7 +403,11 @@ fn each_breaker_reports_its_own_current_trip() {
     f.health.set_healthy(true);
     f.advance_until(SEC, 10 * SEC, || breakers[0].is_closed());
     let b = &breakers[0];
-    let again = b.check().unwrap().failure(t0 + 9 * SEC, TripReason::Timeout).unwrap();
+    let again = b
+        .check()
+        .unwrap()
+        .failure(t0 + 9 * SEC, TripReason::Timeout)
+        .unwrap();
     assert_eq!(b.check().unwrap_err().trip(), &again);
 }
 
@@ -399,9 +439,15 @@ fn the_task_ends_when_the_group_is_dropped_during_a_probe() {
     f.health.script(&[Answer::Hang]);
     let b = f.breaker();
     f.trip(&b);
+    f.tasks.run();
     f.advance(SEC);
     assert_eq!(f.health.calls(), 1, "the probe hangs");
-    let Fixture { tasks, group, clock, .. } = f;
+    let Fixture {
+        tasks,
+        group,
+        clock,
+        ..
+    } = f;
     drop((b, group));
     tasks.run();
     assert_eq!(tasks.len(), 0);

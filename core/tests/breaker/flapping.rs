@@ -80,7 +80,10 @@ fn without_probation_each_cycle_lets_the_threshold_through() {
     assert_eq!(through, [3, 3, 3, 3, 3]);
     // The backoff carries over all the same: 1 s, 2 s, 4 s, 8 s before the first probe, plus
     // one more round, plus the three requests it takes to trip again (two steps).
-    let gaps: Vec<u64> = at.windows(2).map(|w| (w[1] - w[0]).as_millis() as u64).collect();
+    let gaps: Vec<u64> = at
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis() as u64)
+        .collect();
     assert_eq!(gaps, [2500, 3500, 5500, 9500]);
 }
 
@@ -107,7 +110,11 @@ fn the_backoff_level_resets_after_a_stable_period() {
     assert_eq!(f.group.backoff_level(), 4);
     let tripped = f.clock.now();
     recover_for_good(&f, &b);
-    assert_eq!(f.clock.now() - tripped, 8 * SEC + SEC, "capped first wait, one more round");
+    assert_eq!(
+        f.clock.now() - tripped,
+        8 * SEC + SEC,
+        "capped first wait, one more round"
+    );
 
     // A trip a whole stable period after the recovery starts again from the probe interval.
     f.advance(60 * SEC);
@@ -118,7 +125,10 @@ fn the_backoff_level_resets_after_a_stable_period() {
     f.advance(SEC - MS);
     assert!(matches!(b.state(), State::Open(_)));
     f.advance(MS);
-    assert!(matches!(b.state(), State::Recovering { good_rounds: 1, .. }));
+    assert!(matches!(
+        b.state(),
+        State::Recovering { good_rounds: 1, .. }
+    ));
     f.advance(SEC);
     assert_eq!(b.state(), State::Probation { remaining: 5 });
     assert_eq!(f.clock.now() - tripped, 2 * SEC);

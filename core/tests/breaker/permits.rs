@@ -21,7 +21,10 @@ fn threshold_stale_failures_after_the_recovery_do_not_re_trip() {
     let epoch = stale[0].epoch();
     trip_and_recover(&f, &b);
     let fresh = b.check().unwrap();
-    assert!(fresh.epoch() > epoch, "trip and recovery each start an epoch");
+    assert!(
+        fresh.epoch() > epoch,
+        "trip and recovery each start an epoch"
+    );
     drop(fresh);
     f.take_events();
 
@@ -54,11 +57,18 @@ fn a_stale_success_does_not_reset_the_count_or_pass_probation() {
     assert_eq!(b.state(), State::Probation { remaining: 2 });
 
     stale.next().unwrap().success();
-    stale.next().unwrap().record(f.clock.now(), Outcome::Success);
+    stale
+        .next()
+        .unwrap()
+        .record(f.clock.now(), Outcome::Success);
     assert_eq!(b.state(), State::Probation { remaining: 2 });
     let slow = TripReason::TooSlow { elapsed: 30 * SEC };
     assert_eq!(stale.next().unwrap().failure(f.clock.now(), slow), None);
-    assert_eq!(b.state(), State::Probation { remaining: 2 }, "no re-trip on probation");
+    assert_eq!(
+        b.state(),
+        State::Probation { remaining: 2 },
+        "no re-trip on probation"
+    );
 
     // Once closed, a success admitted under probation's epoch (the same epoch: passing
     // probation changes nothing for calls) resets the count, one from before does not.
@@ -79,7 +89,10 @@ fn outcomes_that_end_while_open_change_nothing() {
     let b = f.breaker();
     let (early, slow) = (b.check().unwrap(), b.check().unwrap());
     let trip = f.trip(&b);
-    assert_eq!(early.failure(f.clock.now() + SEC, TripReason::Connection), None);
+    assert_eq!(
+        early.failure(f.clock.now() + SEC, TripReason::Connection),
+        None
+    );
     slow.success();
     assert_eq!(b.state(), State::Open(trip));
     assert_eq!(b.check().unwrap_err().trip(), &trip);
@@ -105,7 +118,11 @@ fn a_dropped_permit_counts_neither_way() {
     let permit = b.check().unwrap();
     assert!(format!("{permit:?}").contains("epoch"));
     drop(permit);
-    assert!(f.take_events().iter().all(|e| !matches!(e, EventKind::Stable)));
+    assert!(
+        f.take_events()
+            .iter()
+            .all(|e| !matches!(e, EventKind::Stable))
+    );
 }
 
 #[test]
