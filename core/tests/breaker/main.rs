@@ -9,6 +9,7 @@ mod operations;
 mod permits;
 mod policies;
 mod probes;
+mod races;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
