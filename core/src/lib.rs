@@ -2,7 +2,8 @@
 //!
 //! `fusebox-core` picks no async runtime. A clock, a spawner and a TCP dialer reach it through the
 //! traits of [`rt`]; `fusebox-tokio` and `fusebox-smol` implement them for their runtimes, and the
-//! `test-util` feature adds `rt::ManualClock`, a clock that moves only when a test says so.
+//! `test-util` feature adds `rt::ManualClock` and `rt::ManualSpawner`, a clock that moves and a
+//! spawner whose tasks run only when a test says so.
 //!
 //! - [`Pool`]: per-destination sub-pools with a limit per key (and optionally in total), acquire
 //!   that waits forever, not at all or up to a duration ([`Wait`]), FIFO-fair and

@@ -2,12 +2,24 @@
 //!
 //! The core never names an async runtime. Everything runtime-specific reaches it through these
 //! three traits, held as `Arc<dyn _>`; `fusebox-tokio` and `fusebox-smol` implement them.
+//!
+//! For tests, the `test-util` feature adds a runtime that moves only when told to:
+//! `ManualClock`, whose time moves by `advance` (or to its `next_deadline`), and
+//! `ManualSpawner`, which keeps spawned tasks and runs them in `run_until_stalled`. Together they
+//! drive the pool's reaper and the breaker's recovery by hand, with no real sleep (see
+//! `ManualSpawner`'s example).
 
 #[cfg(feature = "test-util")]
 mod manual;
+#[cfg(feature = "test-util")]
+mod spawner;
+#[cfg(all(test, feature = "test-util"))]
+mod tests;
 
 #[cfg(feature = "test-util")]
 pub use manual::ManualClock;
+#[cfg(feature = "test-util")]
+pub use spawner::ManualSpawner;
 
 use std::fmt;
 use std::future::Future;
