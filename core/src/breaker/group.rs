@@ -27,21 +27,11 @@ use crate::rt::{Clock, Spawner};
 /// ```
 /// use std::sync::Arc;
 /// use fusebox_core::breaker::{BreakerConfig, RecoveryGroup, TripReason};
-/// use fusebox_core::rt::{BoxFuture, Clock, ManualClock, Spawner};
+/// use fusebox_core::rt::{BoxFuture, Clock, ManualClock, ManualSpawner};
 ///
-/// // A spawner that keeps tasks for the test to poll.
-/// #[derive(Default)]
-/// struct Keep(std::sync::Mutex<Vec<BoxFuture<'static, ()>>>);
-/// impl Spawner for Keep {
-///     fn spawn(&self, task: BoxFuture<'static, ()>) {
-///         self.0.lock().unwrap().push(task);
-///     }
-/// }
-///
-/// let clock = ManualClock::new();
-/// let tasks = Arc::new(Keep::default());
+/// let (clock, tasks) = (ManualClock::new(), ManualSpawner::new());
 /// let config = BreakerConfig::builder().failure_threshold(1).success_threshold(1).build()?;
-/// let group = RecoveryGroup::new(config, Arc::new(clock.clone()), tasks.clone());
+/// let group = RecoveryGroup::new(config, Arc::new(clock.clone()), Arc::new(tasks.clone()));
 /// let probe = || -> BoxFuture<'static, bool> { Box::pin(async { true }) };
 /// let (a, b) = (group.breaker_named("a", probe), group.breaker_named("b", probe));
 ///
@@ -51,11 +41,9 @@ use crate::rt::{Clock, Spawner};
 /// assert_eq!(group.recovery_tasks_started(), 1);
 ///
 /// // One interval later the probe succeeds and both breakers close.
-/// let mut task = tasks.0.lock().unwrap().pop().unwrap();
-/// let poll = |t: &mut BoxFuture<'static, ()>| futures_lite::future::block_on(futures_lite::future::poll_once(t));
-/// assert!(poll(&mut task).is_none());
+/// assert_eq!(tasks.run_until_stalled(), 1);
 /// clock.advance(group.config().probe_interval());
-/// assert!(poll(&mut task).is_some());
+/// assert_eq!(tasks.run_until_stalled(), 0);
 /// assert!(a.is_closed() && b.is_closed());
 /// assert_eq!((group.recoveries(), group.probes_sent()), (1, 1));
 /// # Ok::<(), fusebox_core::breaker::ConfigError>(())

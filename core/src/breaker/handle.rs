@@ -34,19 +34,11 @@ use super::word::Word;
 /// ```
 /// use std::sync::Arc;
 /// use fusebox_core::breaker::{BreakerConfig, RecoveryGroup, State, TripReason};
-/// use fusebox_core::rt::{BoxFuture, Clock, ManualClock, Spawner};
-///
-/// #[derive(Default)]
-/// struct Keep(std::sync::Mutex<Vec<BoxFuture<'static, ()>>>);
-/// impl Spawner for Keep {
-///     fn spawn(&self, task: BoxFuture<'static, ()>) {
-///         self.0.lock().unwrap().push(task);
-///     }
-/// }
+/// use fusebox_core::rt::{BoxFuture, Clock, ManualClock, ManualSpawner};
 ///
 /// let clock = ManualClock::new();
 /// let config = BreakerConfig::builder().failure_threshold(2).build()?;
-/// let group = RecoveryGroup::new(config, Arc::new(clock.clone()), Arc::new(Keep::default()));
+/// let group = RecoveryGroup::new(config, Arc::new(clock.clone()), Arc::new(ManualSpawner::new()));
 /// let breaker = group.breaker_named("users", || -> BoxFuture<'static, bool> { Box::pin(async { true }) });
 ///
 /// let since = clock.now();

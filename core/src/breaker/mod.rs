@@ -30,26 +30,16 @@
 //! use std::sync::{Arc, Mutex};
 //! use std::time::Duration;
 //! use fusebox_core::breaker::{BreakerConfig, EventKind, RecoveryGroup, State, TripReason};
-//! use fusebox_core::rt::{BoxFuture, Clock, ManualClock, Spawner};
-//! use futures_lite::future::{block_on, poll_once};
+//! use fusebox_core::rt::{BoxFuture, Clock, ManualClock, ManualSpawner};
 //!
-//! #[derive(Default)]
-//! struct Keep(Mutex<Vec<BoxFuture<'static, ()>>>);
-//! impl Spawner for Keep {
-//!     fn spawn(&self, task: BoxFuture<'static, ()>) {
-//!         self.0.lock().unwrap().push(task);
-//!     }
-//! }
-//!
-//! let clock = ManualClock::new();
-//! let tasks = Arc::new(Keep::default());
+//! let (clock, tasks) = (ManualClock::new(), ManualSpawner::new());
 //! let config = BreakerConfig::builder()
 //!     .failure_threshold(2)
 //!     .success_threshold(1)
 //!     .probe_interval(Duration::from_secs(1))
 //!     .probation_calls(3)
 //!     .build()?;
-//! let group = RecoveryGroup::new(config, Arc::new(clock.clone()), tasks.clone());
+//! let group = RecoveryGroup::new(config, Arc::new(clock.clone()), Arc::new(tasks.clone()));
 //! let events = Arc::new(Mutex::new(Vec::new()));
 //! let seen = events.clone();
 //! group.on_event(move |e| seen.lock().unwrap().push(e.kind));
@@ -62,10 +52,9 @@
 //! assert!(breaker.check().is_err());
 //!
 //! // The recovery task probes one interval later, and the breaker closes on probation.
-//! let mut task = tasks.0.lock().unwrap().pop().unwrap();
-//! assert!(block_on(poll_once(&mut task)).is_none());
+//! assert_eq!(tasks.run_until_stalled(), 1);
 //! clock.advance(Duration::from_secs(1));
-//! assert!(block_on(poll_once(&mut task)).is_some());
+//! assert_eq!(tasks.run_until_stalled(), 0);
 //! assert_eq!(breaker.state(), State::Probation { remaining: 3 });
 //! breaker.check().unwrap().success();
 //! assert_eq!(breaker.state(), State::Probation { remaining: 2 });
