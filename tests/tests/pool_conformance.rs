@@ -100,7 +100,7 @@ instantiate!(
         timing::wait_up_is_served_before_the_deadline,
         timing::wait_up_takes_a_grant_that_arrives_with_the_deadline,
         timing::idle_expiry_at_the_timeout_boundary,
-        timing::own_idle_timeout_overrides_the_pool,
+        timing::own_idle_timeout_only_shortens_the_pools,
         timing::max_lifetime_at_the_boundary,
         timing::reaper_removes_expired_connections_and_empty_keys,
         timing::reaper_keeps_keys_in_use,

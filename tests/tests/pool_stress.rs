@@ -143,9 +143,14 @@ fn hammer(max_per_key: usize, max_total: Option<usize>) {
         );
         assert_eq!(total.timed_out, n(&tally.refused), "{total:?} {tally:?}");
         assert_eq!(
-            total.expired,
+            total.unusable,
             n(&tally.made_unusable),
             "{total:?} {tally:?}"
+        );
+        assert_eq!(
+            total.created,
+            (total.idle + total.busy) as u64 + total.closed_total(),
+            "every connection made is open or was closed for a counted reason: {total:?}"
         );
         assert_eq!(total.connect_failures, 0);
         assert_eq!(total.created, f.created() as u64);

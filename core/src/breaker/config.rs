@@ -46,7 +46,7 @@ pub struct BreakerConfig {
     probation_calls: u32,
     probe_interval: Duration,
     probe_retries: u32,
-    retry_delay: Duration,
+    retry_delay: Option<Duration>,
     probe_timeout: Duration,
     max_backoff: Duration,
     stable_period: Duration,
@@ -57,6 +57,9 @@ pub struct BreakerConfig {
 
 /// The longest `probe_interval` accepted: a recovery that waits longer is a recovery nobody sees.
 pub const MAX_PROBE_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+/// The pause before a retry within a round, unless set (or the probe interval, if shorter).
+const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(100);
+
 /// The largest `window` accepted (calls kept per breaker: one byte each).
 pub const MAX_WINDOW: u32 = 100_000;
 
@@ -78,7 +81,7 @@ impl BreakerConfig {
         probation_calls: 5,
         probe_interval: Duration::from_secs(1),
         probe_retries: 2,
-        retry_delay: Duration::from_millis(100),
+        retry_delay: None,
         probe_timeout: Duration::from_secs(10),
         max_backoff: Duration::from_secs(30),
         stable_period: Duration::from_secs(60),
@@ -142,6 +145,7 @@ impl BreakerConfig {
     /// The pause before a failed probe is retried within its round.
     pub fn retry_delay(&self) -> Duration {
         self.retry_delay
+            .unwrap_or(DEFAULT_RETRY_DELAY.min(self.probe_interval))
     }
 
     /// How long one probe may take before it counts as failed.
@@ -248,9 +252,10 @@ impl BreakerConfigBuilder {
         self
     }
 
-    /// Pause before a retry within a round (default 100 ms; at most the probe interval).
+    /// Pause before a retry within a round (default 100 ms, or the probe interval if that is
+    /// shorter; at most the probe interval).
     pub fn retry_delay(mut self, delay: Duration) -> Self {
-        self.config.retry_delay = delay;
+        self.config.retry_delay = Some(delay);
         self
     }
 
@@ -335,9 +340,9 @@ impl BreakerConfigBuilder {
                 },
             ),
             (
-                c.retry_delay > c.probe_interval,
+                c.retry_delay() > c.probe_interval,
                 ConfigError::RetryDelayAboveInterval {
-                    retry_delay: c.retry_delay,
+                    retry_delay: c.retry_delay(),
                 },
             ),
             (c.probe_timeout.is_zero(), ConfigError::ZeroProbeTimeout),

@@ -40,13 +40,14 @@ enum Step<'a, K: Key, F: Connect<K>> {
         /// first: the event is recycled when the ticket ends, and must have no listener of ours.
         listener: Option<EventListener>,
         ticket: WaiterTicket<'a, K, F>,
-        started: Instant,
         deadline: Option<BoxFuture<'static, ()>>,
     },
     Connecting {
-        slot: SlotTicket<'a, K, F>,
+        /// Declared before `slot` so that it is dropped first: an abandoned attempt is gone
+        /// before its slot goes to the next in line.
         connect: Connecting<'a, K, F>,
         deadline: BoxFuture<'static, ()>,
+        slot: SlotTicket<'a, K, F>,
     },
     Done,
 }
@@ -79,7 +80,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         };
         inner.apply(fx);
         match checkout {
-            Checkout::Reuse(k, idle) => Some(Ok(Pooled::new(inner.clone(), k, idle))),
+            Checkout::Reuse(k, idle) => self.hand_over(k, idle),
             Checkout::Connect(k) => {
                 self.step = self.connecting(k);
                 None
@@ -92,8 +93,8 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
                     ticket: WaiterTicket {
                         inner,
                         id: Some(id),
+                        started: now,
                     },
-                    started: now,
                     deadline,
                 };
                 None
@@ -108,19 +109,45 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
     fn connecting(&self, k: KeyId) -> Step<'a, K, F> {
         let inner = self.inner;
         Step::Connecting {
+            connect: Box::pin(inner.factory.connect(self.key)),
+            deadline: (inner.clock).sleep_from(inner.clock.now(), inner.connect_timeout),
             slot: SlotTicket {
                 inner,
                 key: Some(k),
             },
-            connect: Box::pin(inner.factory.connect(self.key)),
-            deadline: (inner.clock).sleep_from(inner.clock.now(), inner.connect_timeout),
+        }
+    }
+
+    /// Hands out a connection taken from idle or granted, after asking it (off the lock)
+    /// whether it is still good; one that is not is closed, and the room it held stays ours.
+    fn hand_over(&mut self, mut k: KeyId, mut idle: Idle<F::Conn>) -> Option<Outcome<K, F>> {
+        let inner = self.inner;
+        loop {
+            let now = inner.clock.now();
+            let why = match idle.check_out_check(now, &inner.limits) {
+                Ok(()) => return Some(Ok(Pooled::new(inner.clone(), k, idle))),
+                Err(why) => why,
+            };
+            let mut fx = Effects::new();
+            let next = inner.lock().reject(k, idle, why, now, &mut fx);
+            inner.apply(fx);
+            match next {
+                Checkout::Reuse(next_k, next) => (k, idle) = (next_k, next),
+                Checkout::Connect(k) => {
+                    self.step = self.connecting(k);
+                    return None;
+                }
+                Checkout::Closed | Checkout::Wait(_) | Checkout::Full => {
+                    return Some(Err(AcquireError::Closed));
+                }
+            }
         }
     }
 
     /// Acts on what a waiter was handed.
     fn granted(&mut self, grant: Grant<F::Conn>, k: KeyId) -> Option<Outcome<K, F>> {
         match grant {
-            Grant::Conn(idle) => Some(Ok(Pooled::new(self.inner.clone(), k, idle))),
+            Grant::Conn(idle) => self.hand_over(k, idle),
             Grant::Slot => {
                 self.step = self.connecting(k);
                 None
@@ -141,7 +168,6 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                 Step::Waiting {
                     listener,
                     ticket,
-                    started,
                     deadline,
                 } => {
                     let woken = match listener {
@@ -160,7 +186,7 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                         && sleep.as_mut().poll(cx).is_ready()
                     {
                         *listener = None;
-                        let waited = this.inner.clock.now().saturating_duration_since(*started);
+                        let waited = ticket.waited();
                         match ticket.give_up() {
                             Some((grant, k)) => this.granted(grant, k),
                             None => Some(Err(AcquireError::Timeout { waited })),
@@ -176,7 +202,7 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                 } => match connect.as_mut().poll(cx) {
                     Poll::Ready(Ok(conn)) => {
                         let k = slot.connected();
-                        let idle = Idle::new(conn, this.inner.clock.now());
+                        let idle = Idle::new(conn, this.inner.clock.now(), &this.inner.limits);
                         Some(Ok(Pooled::new(this.inner.clone(), k, idle)))
                     }
                     Poll::Ready(Err(e)) => {
@@ -185,6 +211,8 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                     }
                     Poll::Pending => match deadline.as_mut().poll(cx) {
                         Poll::Ready(()) => {
+                            // The attempt is dropped before its slot goes to the next in line.
+                            *connect = Box::pin(std::future::pending());
                             slot.failed();
                             Some(Err(AcquireError::ConnectTimeout(
                                 this.inner.connect_timeout,
@@ -222,9 +250,17 @@ impl<K: Key, F: Connect<K>> fmt::Debug for Acquire<'_, K, F> {
 struct WaiterTicket<'a, K: Key, F: Connect<K>> {
     inner: &'a Inner<K, F>,
     id: Option<WaiterId>,
+    started: Instant,
 }
 
 impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
+    fn waited(&self) -> Duration {
+        self.inner
+            .clock
+            .now()
+            .saturating_duration_since(self.started)
+    }
+
     /// Takes the grant if there is one; else starts `listener` on the waiter's event before
     /// unlocking.
     fn take_grant_or_listen(
@@ -232,8 +268,9 @@ impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
         listener: &mut Option<EventListener>,
     ) -> Option<(Grant<F::Conn>, KeyId)> {
         let id = self.id?;
+        let waited = self.waited();
         let mut state = self.inner.lock();
-        match state.take_grant(id) {
+        match state.take_grant(id, waited) {
             Some(taken) => {
                 self.id = None;
                 Some(taken)
@@ -247,15 +284,17 @@ impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
 
     fn give_up(&mut self) -> Option<(Grant<F::Conn>, KeyId)> {
         let id = self.id.take()?;
-        self.inner.lock().give_up(id)
+        let waited = self.waited();
+        self.inner.lock().give_up(id, waited)
     }
 }
 
 impl<K: Key, F: Connect<K>> Drop for WaiterTicket<'_, K, F> {
     fn drop(&mut self) {
         if let Some(id) = self.id.take() {
+            let waited = self.waited();
             let mut fx = Effects::new();
-            self.inner.lock().cancel(id, &mut fx);
+            self.inner.lock().cancel(id, waited, &mut fx);
             self.inner.apply(fx);
         }
     }

@@ -71,14 +71,13 @@ impl<K: Key, F: Connect<K>> Drop for Pooled<K, F> {
     fn drop(&mut self) {
         if let Some(mut idle) = self.idle.take() {
             let now = self.inner.clock.now();
-            idle.last_used = now;
-            // Whether to keep it depends on the connection and the time alone: asked before
-            // locking, to keep the locked section short.
-            let spent = idle.is_spent(now, &self.inner.limits);
+            // The connection is asked whether to keep it before locking: no callback runs under
+            // the pool's lock, and one that panics counts as "do not keep".
+            let checked = idle.check_in_check(now, &self.inner.limits);
             let mut fx = Effects::new();
             self.inner
                 .lock()
-                .checkin_checked(self.key, idle, spent, &mut fx);
+                .check_in_checked(self.key, idle, checked, &mut fx);
             self.inner.apply(fx);
         }
     }

@@ -177,9 +177,6 @@ impl<K: Key, F: Connect<K>> Inner<K, F> {
     fn apply(&self, fx: Effects<F::Conn>) {
         if !fx.is_empty() {
             self.apply_slow(fx);
-        } else if fx.holds_no_memory() {
-            // Nothing to drop: skips the out-of-line drop of its vectors on the hot path.
-            std::mem::forget(fx);
         }
     }
 

@@ -1,11 +1,15 @@
 //! Counts the pool reports through [`Pool::stats`](super::Pool::stats).
 
 use std::ops::AddAssign;
+use std::time::Duration;
+
+use super::state::Spent;
 
 /// Counts of one destination key, or of the whole pool.
 ///
 /// The first four are gauges (what is there now); the rest are counters since the key was first
-/// used (for the total: since the pool was built).
+/// used (for the total: since the pool was built). Every connection made is open or was closed
+/// for one reason: `created == idle + busy + closed_total()` at all times.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Counts {
@@ -21,20 +25,44 @@ pub struct Counts {
     pub created: u64,
     /// Acquires served by an existing connection.
     pub reused: u64,
-    /// Idle connections closed because they outlived their idle timeout or maximum lifetime, or
-    /// were found unusable.
+    /// Connections closed because they outlived their idle timeout or maximum lifetime.
     pub expired: u64,
+    /// Connections closed because they said they were no longer usable
+    /// ([`Connection::is_usable`](crate::Connection::is_usable) returned `false`, or panicked).
+    pub unusable: u64,
+    /// Idle connections closed to make room under `max_total` for another key.
+    pub evicted: u64,
+    /// Connections their user discarded ([`Pooled::discard`](super::Pooled::discard)).
+    pub discarded: u64,
+    /// Connections closed because the pool was closed.
+    pub closed: u64,
     /// Acquires that gave up waiting: a [`Wait::Up`](super::Wait::Up) that ran out, or a
     /// [`Wait::None`](super::Wait::None) that found no connection.
     pub timed_out: u64,
     /// Connection attempts that failed or timed out.
     pub connect_failures: u64,
+    /// Acquires that had to wait (served, timed out or dropped).
+    pub waits: u64,
+    /// The time those acquires spent waiting, added up.
+    pub wait_time: Duration,
 }
 
 impl Counts {
     /// Connections this key holds or is making: idle + busy + connecting.
     pub fn open(&self) -> usize {
         self.idle + self.busy + self.connecting
+    }
+
+    /// Connections closed, for every reason: expired + unusable + evicted + discarded + closed.
+    pub fn closed_total(&self) -> u64 {
+        self.expired + self.unusable + self.evicted + self.discarded + self.closed
+    }
+
+    pub(crate) fn count_closed(&mut self, why: Spent) {
+        match why {
+            Spent::Expired => self.expired += 1,
+            Spent::Unusable => self.unusable += 1,
+        }
     }
 }
 
@@ -49,6 +77,12 @@ impl AddAssign for Counts {
         self.expired += o.expired;
         self.timed_out += o.timed_out;
         self.connect_failures += o.connect_failures;
+        self.unusable += o.unusable;
+        self.evicted += o.evicted;
+        self.discarded += o.discarded;
+        self.closed += o.closed;
+        self.waits += o.waits;
+        self.wait_time = self.wait_time.saturating_add(o.wait_time);
     }
 }
 

@@ -170,7 +170,8 @@ pub(crate) async fn unusable_connection_is_not_reused<H: Harness>(h: &H) {
         }
     );
     let counts = pool.stats_for(&A).unwrap();
-    assert_eq!((counts.created, counts.reused, counts.expired), (3, 0, 2));
+    assert_eq!((counts.created, counts.reused, counts.unusable), (3, 0, 2));
+    assert_eq!(counts.expired, 0);
     assert_eq!(f.live(), 1);
 }
 

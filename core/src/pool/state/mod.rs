@@ -9,6 +9,12 @@
 //! waiter is handed its grant directly (a connection, or a slot to connect with), already counted,
 //! so no newcomer can take it first.
 
+mod effects;
+mod idle;
+
+pub(crate) use effects::Effects;
+pub(crate) use idle::{Idle, Limits, Spent};
+
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::Arc;
@@ -19,64 +25,12 @@ use foldhash::fast::RandomState;
 use slab::Slab;
 
 use super::stats::{Counts, Stats};
-use crate::Connection;
+use idle::insert_by_last_use;
 
 /// Index of a destination key's state; stable while the key has anything open or waiting.
 pub(crate) type KeyId = usize;
 /// Index of a waiting acquire.
 pub(crate) type WaiterId = usize;
-
-/// The limits the state machine enforces.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
-    pub(crate) max_per_key: usize,
-    pub(crate) max_total: Option<usize>,
-    pub(crate) idle_timeout: Duration,
-    pub(crate) max_lifetime: Option<Duration>,
-}
-
-/// A connection with the times the pool keeps for it.
-#[derive(Debug)]
-pub(crate) struct Idle<C> {
-    pub(crate) conn: C,
-    pub(crate) created: Instant,
-    pub(crate) last_used: Instant,
-}
-
-impl<C: Connection> Idle<C> {
-    pub(crate) fn new(conn: C, now: Instant) -> Self {
-        Idle {
-            conn,
-            created: now,
-            last_used: now,
-        }
-    }
-
-    /// Expired once `now` reaches `last_used + idle timeout` (the connection's own timeout if it
-    /// has one) or `created + max lifetime`: the boundary instant itself is expired.
-    fn is_expired(&self, now: Instant, limits: &Limits) -> bool {
-        let idle_timeout = self.conn.idle_timeout().unwrap_or(limits.idle_timeout);
-        now.saturating_duration_since(self.last_used) >= idle_timeout
-            || limits
-                .max_lifetime
-                .is_some_and(|l| now.saturating_duration_since(self.created) >= l)
-    }
-
-    fn is_reusable(&self, now: Instant, limits: &Limits) -> bool {
-        !self.is_expired(now, limits) && self.conn.is_usable()
-    }
-
-    /// Whether a connection coming back from use at `now` must not be kept: unusable, past its
-    /// maximum lifetime, or with an idle timeout of zero. (Its idle time is zero, so no other idle
-    /// timeout can have run out.)
-    pub(crate) fn is_spent(&self, now: Instant, limits: &Limits) -> bool {
-        !self.conn.is_usable()
-            || self.conn.idle_timeout() == Some(Duration::ZERO)
-            || limits
-                .max_lifetime
-                .is_some_and(|l| now.saturating_duration_since(self.created) >= l)
-    }
-}
 
 /// What a waiter is handed.
 #[derive(Debug)]
@@ -102,51 +56,6 @@ pub(crate) enum Checkout<C> {
     Full,
     /// The pool is closed.
     Closed,
-}
-
-/// What the async layer must do once the lock is released.
-#[derive(Debug)]
-pub(crate) struct Effects<C> {
-    /// Connections to close.
-    pub(crate) close: Vec<C>,
-    /// The first waiter to wake; most transitions wake at most one, and this keeps them from
-    /// allocating.
-    wake: Option<Arc<Event>>,
-    /// Any further waiters to wake.
-    wake_more: Vec<Arc<Event>>,
-}
-
-impl<C> Effects<C> {
-    pub(crate) fn new() -> Self {
-        Effects {
-            close: Vec::new(),
-            wake: None,
-            wake_more: Vec::new(),
-        }
-    }
-
-    fn wake(&mut self, event: Arc<Event>) {
-        match self.wake {
-            None => self.wake = Some(event),
-            Some(_) => self.wake_more.push(event),
-        }
-    }
-
-    /// Whether there is nothing to do: the common case, checked first.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.wake.is_none() && self.close.is_empty()
-    }
-
-    /// Whether its vectors never allocated, so that forgetting it leaks nothing.
-    #[inline]
-    pub(crate) fn holds_no_memory(&self) -> bool {
-        self.wake.is_none() && self.close.capacity() == 0 && self.wake_more.capacity() == 0
-    }
-
-    /// The waiters to wake, in the order they were granted.
-    pub(crate) fn wakes(&mut self) -> impl Iterator<Item = Arc<Event>> + '_ {
-        self.wake.take().into_iter().chain(self.wake_more.drain(..))
-    }
 }
 
 struct Waiter<C> {
@@ -214,7 +123,7 @@ pub(crate) struct State<K, C> {
 /// How many events of ended waiters are kept for reuse.
 const MAX_SPARE_EVENTS: usize = 256;
 
-impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
+impl<K: Eq + Hash + Clone, C> State<K, C> {
     pub(crate) fn new(limits: Limits) -> Self {
         State {
             limits,
@@ -254,7 +163,8 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         if ks.waiters.is_empty() {
             let mut freed = false;
             while let Some(idle) = ks.idle.pop_back() {
-                if idle.is_reusable(now, &limits) {
+                // Only the stored times here: the caller asks the connection, off the lock.
+                if !idle.is_expired(now, &limits) {
                     ks.busy += 1;
                     ks.counts.reused += 1;
                     return Checkout::Reuse(k, idle);
@@ -316,31 +226,36 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         self.waiters[w].event.listen()
     }
 
-    /// Takes the waiter's grant, with its key, if it has one, ending the waiter.
-    pub(crate) fn take_grant(&mut self, w: WaiterId) -> Option<(Grant<C>, KeyId)> {
+    /// Takes the waiter's grant, with its key, if it has one, ending the waiter after `waited`.
+    pub(crate) fn take_grant(
+        &mut self,
+        w: WaiterId,
+        waited: Duration,
+    ) -> Option<(Grant<C>, KeyId)> {
         self.waiters[w].grant.as_ref()?;
-        let (k, grant) = self.remove_waiter(w);
+        let (k, grant) = self.remove_waiter(w, waited);
         if let Some(Grant::Conn(_)) = grant {
             self.keys[k].counts.reused += 1;
         }
         Some((grant?, k))
     }
 
-    /// The waiter's time ran out: it takes a grant that arrived meanwhile, or leaves the queue and
-    /// counts as timed out.
-    pub(crate) fn give_up(&mut self, w: WaiterId) -> Option<(Grant<C>, KeyId)> {
-        if let Some(grant) = self.take_grant(w) {
+    /// The waiter's time ran out after `waited`: it takes a grant that arrived meanwhile, or
+    /// leaves the queue and counts as timed out.
+    pub(crate) fn give_up(&mut self, w: WaiterId, waited: Duration) -> Option<(Grant<C>, KeyId)> {
+        if let Some(grant) = self.take_grant(w, waited) {
             return Some(grant);
         }
-        let (k, _) = self.remove_waiter(w);
+        let (k, _) = self.remove_waiter(w, waited);
         self.unqueue(k, w);
         self.keys[k].counts.timed_out += 1;
         None
     }
 
-    /// The waiter was dropped: whatever it had been handed goes to the next in line.
-    pub(crate) fn cancel(&mut self, w: WaiterId, fx: &mut Effects<C>) {
-        let (k, grant) = self.remove_waiter(w);
+    /// The waiter was dropped after `waited`: whatever it had been handed goes to the next in
+    /// line.
+    pub(crate) fn cancel(&mut self, w: WaiterId, waited: Duration, fx: &mut Effects<C>) {
+        let (k, grant) = self.remove_waiter(w, waited);
         match grant {
             None => self.unqueue(k, w),
             Some(Grant::Conn(idle)) => {
@@ -355,36 +270,82 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         }
     }
 
-    /// A busy connection comes back, stamped with its last use. (The pool checks whether to keep
-    /// it off the lock and calls [`checkin_checked`](State::checkin_checked).)
-    #[cfg(test)]
-    pub(crate) fn checkin(&mut self, k: KeyId, idle: Idle<C>, now: Instant, fx: &mut Effects<C>) {
-        let spent = idle.is_spent(now, &self.limits);
-        self.checkin_checked(k, idle, spent, fx);
-    }
-
-    /// [`checkin`](State::checkin) of a connection already found spent or not by
-    /// [`Idle::is_spent`], off the lock.
-    pub(crate) fn checkin_checked(
+    /// A connection handed out (from idle or by a grant) failed the check its taker made off
+    /// the lock: it is closed and counted, and the taker keeps the room it held, with the next
+    /// good idle connection of its key or else a slot to connect.
+    pub(crate) fn reject(
         &mut self,
         k: KeyId,
         idle: Idle<C>,
-        spent: bool,
+        why: Spent,
+        now: Instant,
+        fx: &mut Effects<C>,
+    ) -> Checkout<C> {
+        let ks = &mut self.keys[k];
+        ks.busy -= 1;
+        // Its checkout counted a reuse; it served nothing.
+        ks.counts.reused -= 1;
+        ks.counts.count_closed(why);
+        fx.close.push(idle.conn);
+        self.total -= 1;
+        if self.closed {
+            return Checkout::Closed;
+        }
+        let limits = self.limits;
+        let ks = &mut self.keys[k];
+        while let Some(idle) = ks.idle.pop_back() {
+            if !idle.is_expired(now, &limits) {
+                ks.busy += 1;
+                ks.counts.reused += 1;
+                return Checkout::Reuse(k, idle);
+            }
+            ks.counts.expired += 1;
+            fx.close.push(idle.conn);
+            self.total -= 1;
+        }
+        // The room just freed is the taker's: no newcomer or later waiter can have it.
+        ks.connecting += 1;
+        self.total += 1;
+        self.serve_starved(fx);
+        Checkout::Connect(k)
+    }
+
+    /// A busy connection comes back. For tests: the pool makes the check off the lock and calls
+    /// [`check_in_checked`](State::check_in_checked).
+    #[cfg(test)]
+    pub(crate) fn checkin(&mut self, k: KeyId, mut idle: Idle<C>, now: Instant, fx: &mut Effects<C>)
+    where
+        C: crate::Connection,
+    {
+        let checked = idle.check_in_check(now, &self.limits);
+        self.check_in_checked(k, idle, checked, fx);
+    }
+
+    /// A busy connection comes back, found fit to keep or not by [`Idle::check_in_check`] (off
+    /// the lock).
+    pub(crate) fn check_in_checked(
+        &mut self,
+        k: KeyId,
+        idle: Idle<C>,
+        checked: Result<(), Spent>,
         fx: &mut Effects<C>,
     ) {
         self.keys[k].busy -= 1;
-        if !self.closed && spent {
-            self.keys[k].counts.expired += 1;
-            fx.close.push(idle.conn);
-            self.free_slot(k, fx);
-        } else {
-            self.place(k, idle, fx);
+        match checked {
+            Err(why) if !self.closed => {
+                self.keys[k].counts.count_closed(why);
+                fx.close.push(idle.conn);
+                self.free_slot(k, fx);
+            }
+            _ => self.place(k, idle, fx),
         }
     }
 
     /// A busy connection will not come back (discarded by its user).
     pub(crate) fn discard(&mut self, k: KeyId, fx: &mut Effects<C>) {
-        self.keys[k].busy -= 1;
+        let ks = &mut self.keys[k];
+        ks.busy -= 1;
+        ks.counts.discarded += 1;
         self.free_slot(k, fx);
     }
 
@@ -408,7 +369,8 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         self.free_slot(k, fx);
     }
 
-    /// Closes idle connections that expired or became unusable, and forgets keys with nothing left.
+    /// Closes idle connections that expired, and forgets keys with nothing left. Reads only the
+    /// stored times: no connection is asked anything under the lock.
     pub(crate) fn reap(&mut self, now: Instant, fx: &mut Effects<C>) {
         let limits = self.limits;
         let mut closed = 0;
@@ -416,7 +378,7 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
             let before = ks.idle.len();
             let mut kept = VecDeque::with_capacity(before);
             for idle in ks.idle.drain(..) {
-                if idle.is_reusable(now, &limits) {
+                if !idle.is_expired(now, &limits) {
                     kept.push_back(idle);
                 } else {
                     fx.close.push(idle.conn);
@@ -449,6 +411,7 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         for (_, ks) in self.keys.iter_mut() {
             ks.waiters.clear();
             self.total -= ks.idle.len();
+            ks.counts.closed += ks.idle.len() as u64;
             fx.close.extend(ks.idle.drain(..).map(|idle| idle.conn));
         }
         self.waiting = 0;
@@ -520,18 +483,30 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
             .min();
         let Some((_, k)) = oldest else { return false };
         if let Some(idle) = self.keys[k].idle.pop_front() {
+            self.keys[k].counts.evicted += 1;
             fx.close.push(idle.conn);
             self.total -= 1;
         }
         true
     }
 
-    /// A connection is free for `k`: the longest waiter gets it, else it goes idle (or is closed,
-    /// once the pool is).
+    /// A connection is free for `k`: the oldest waiter it can serve gets it (one of `k`'s, or an
+    /// older one of another key held back by `max_total`, for whom it is closed to make room),
+    /// else it goes idle in its place by last use (or is closed, once the pool is).
     fn place(&mut self, k: KeyId, idle: Idle<C>, fx: &mut Effects<C>) {
         if self.closed {
             self.total -= 1;
+            self.keys[k].counts.closed += 1;
             fx.close.push(idle.conn);
+            return;
+        }
+        let own = self.keys[k].waiters.front().map(|&w| self.waiters[w].seq);
+        if let Some(other) = self.older_starved(k, own) {
+            self.keys[k].counts.evicted += 1;
+            fx.close.push(idle.conn);
+            let w = self.pop_waiter(other).expect("the chosen key has a waiter");
+            self.keys[other].connecting += 1;
+            self.grant(w, Grant::Slot, fx);
             return;
         }
         match self.pop_waiter(k) {
@@ -539,24 +514,37 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
                 self.keys[k].busy += 1;
                 self.grant(w, Grant::Conn(idle), fx);
             }
-            None => {
-                self.keys[k].idle.push_back(idle);
-                self.serve_starved(fx);
-            }
+            None => insert_by_last_use(&mut self.keys[k].idle, idle),
         }
     }
 
-    /// `k` has one connection fewer: the longest waiter of `k` gets the slot, else any key's
-    /// waiter that was held back by `max_total`.
+    /// The key of the oldest waiter held back by `max_total` alone, other than `k`'s, if it came
+    /// before `than` (the sequence number of `k`'s oldest waiter, if any).
+    fn older_starved(&self, k: KeyId, than: Option<u64>) -> Option<KeyId> {
+        let max_total = self.limits.max_total?;
+        if self.total < max_total || self.waiting == 0 {
+            return None;
+        }
+        let (seq, other) = self
+            .keys
+            .iter()
+            .filter(|&(j, ks)| j != k && ks.open() < self.limits.max_per_key)
+            .filter_map(|(j, ks)| ks.waiters.front().map(|&w| (self.waiters[w].seq, j)))
+            .min()?;
+        than.is_none_or(|own| seq < own).then_some(other)
+    }
+
+    /// `k` has one connection fewer: the oldest waiter that can use the room gets a slot (one of
+    /// `k`'s, or under `max_total` any key's).
     fn free_slot(&mut self, k: KeyId, fx: &mut Effects<C>) {
         self.total -= 1;
-        match self.pop_waiter(k) {
-            Some(w) => {
-                self.keys[k].connecting += 1;
-                self.total += 1;
-                self.grant(w, Grant::Slot, fx);
-            }
-            None => self.serve_starved(fx),
+        if self.limits.max_total.is_some() {
+            return self.serve_starved(fx);
+        }
+        if let Some(w) = self.pop_waiter(k) {
+            self.keys[k].connecting += 1;
+            self.total += 1;
+            self.grant(w, Grant::Slot, fx);
         }
     }
 
@@ -589,11 +577,14 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         }
     }
 
-    /// Ends a waiter, keeping its event for the next one: a waiting acquire costs no allocation
-    /// once the pool has seen as many waiters at once before.
+    /// Ends a waiter that waited `waited`, keeping its event for the next one: a waiting acquire
+    /// costs no allocation once the pool has seen as many waiters at once before.
     /// Returns the waiter's key and grant.
-    fn remove_waiter(&mut self, w: WaiterId) -> (KeyId, Option<Grant<C>>) {
+    fn remove_waiter(&mut self, w: WaiterId, waited: Duration) -> (KeyId, Option<Grant<C>>) {
         let waiter = self.waiters.remove(w);
+        let counts = &mut self.keys[waiter.key].counts;
+        counts.waits += 1;
+        counts.wait_time = counts.wait_time.saturating_add(waited);
         if self.spare_events.len() < MAX_SPARE_EVENTS {
             self.spare_events.push(waiter.event);
         }
@@ -635,12 +626,37 @@ impl<K: Eq + Hash + Clone, C: Connection> State<K, C> {
         assert_eq!(queued, self.waiting, "waiting");
         for (_, ks) in self.keys.iter() {
             assert!(ks.open() <= self.limits.max_per_key, "per-key limit");
+            let c = &ks.counts;
+            assert_eq!(
+                c.created,
+                (ks.idle.len() + ks.busy) as u64 + c.closed_total(),
+                "created = open + closed"
+            );
+            assert!(
+                ks.idle
+                    .iter()
+                    .zip(ks.idle.iter().skip(1))
+                    .all(|(a, b)| a.last_used <= b.last_used),
+                "idle ordered by last use"
+            );
             if !ks.waiters.is_empty() {
                 assert!(ks.idle.is_empty(), "a key with waiters keeps no idle");
             }
         }
         if let Some(max) = self.limits.max_total {
             assert!(self.total <= max, "total limit");
+        }
+        // Liveness: a key with waiters is at its limit, or the pool is at its total with nothing
+        // idle to evict.
+        let idle_anywhere = self.keys.iter().any(|(_, ks)| !ks.idle.is_empty());
+        for (_, ks) in self.keys.iter() {
+            if !ks.waiters.is_empty() {
+                let at_total = self.limits.max_total.is_some_and(|m| self.total >= m);
+                assert!(
+                    ks.open() >= self.limits.max_per_key || (at_total && !idle_anywhere),
+                    "a waiter waits with room free"
+                );
+            }
         }
     }
 }

@@ -1,0 +1,110 @@
+//! A pooled connection with the times the pool keeps for it, the limits it is judged by, and
+//! the checks that ask the connection itself, which run off the lock.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use crate::Connection;
+
+/// The limits the state machine enforces.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_per_key: usize,
+    pub(crate) max_total: Option<usize>,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) max_lifetime: Option<Duration>,
+}
+
+/// A connection with the times the pool keeps for it.
+#[derive(Debug)]
+pub(crate) struct Idle<C> {
+    pub(crate) conn: C,
+    pub(crate) created: Instant,
+    pub(crate) last_used: Instant,
+    /// The pool's idle timeout, shortened by the connection's own when it came back.
+    pub(crate) idle_timeout: Duration,
+}
+
+/// Why a connection must not be used again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Spent {
+    /// Past its idle timeout or its maximum lifetime.
+    Expired,
+    /// It says it cannot carry work (or its check panicked).
+    Unusable,
+}
+
+impl<C> Idle<C> {
+    pub(crate) fn new(conn: C, now: Instant, limits: &Limits) -> Self {
+        Idle {
+            conn,
+            created: now,
+            last_used: now,
+            idle_timeout: limits.idle_timeout,
+        }
+    }
+
+    /// Expired once `now` reaches `last_used + idle timeout` or `created + max lifetime`: the
+    /// boundary instant itself is expired. Reads only the stored times: safe under the lock.
+    pub(crate) fn is_expired(&self, now: Instant, limits: &Limits) -> bool {
+        now.saturating_duration_since(self.last_used) >= self.idle_timeout
+            || self.is_past_lifetime(now, limits)
+    }
+
+    fn is_past_lifetime(&self, now: Instant, limits: &Limits) -> bool {
+        limits
+            .max_lifetime
+            .is_some_and(|l| now.saturating_duration_since(self.created) >= l)
+    }
+}
+
+impl<C: Connection> Idle<C> {
+    /// Whether a connection about to be handed out at `now` may be: not expired and usable.
+    /// Asks the connection, so call it off the lock.
+    pub(crate) fn check_out_check(&self, now: Instant, limits: &Limits) -> Result<(), Spent> {
+        if self.is_expired(now, limits) {
+            Err(Spent::Expired)
+        } else if !usable(&self.conn) {
+            Err(Spent::Unusable)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A connection coming back from use at `now`: stamps its last use, takes its own idle
+    /// timeout (which can only shorten the pool's), and says whether it must not be kept.
+    /// Asks the connection, so call it off the lock.
+    pub(crate) fn check_in_check(&mut self, now: Instant, limits: &Limits) -> Result<(), Spent> {
+        self.last_used = now;
+        self.idle_timeout = own_idle_timeout(&self.conn)
+            .map_or(limits.idle_timeout, |own| own.min(limits.idle_timeout));
+        if !usable(&self.conn) {
+            Err(Spent::Unusable)
+        } else if self.idle_timeout.is_zero() || self.is_past_lifetime(now, limits) {
+            Err(Spent::Expired)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// `Connection::is_usable`, with a panic taken as "not usable".
+fn usable<C: Connection>(conn: &C) -> bool {
+    catch_unwind(AssertUnwindSafe(|| conn.is_usable())).unwrap_or(false)
+}
+
+/// `Connection::idle_timeout`, with a panic taken as "none of its own".
+fn own_idle_timeout<C: Connection>(conn: &C) -> Option<Duration> {
+    catch_unwind(AssertUnwindSafe(|| conn.idle_timeout())).unwrap_or(None)
+}
+
+/// Puts `idle` in `list`, which is kept oldest-used first, in its place by last use: at the back
+/// when it was just used, further in when it comes back from a cancelled hand-off.
+pub(crate) fn insert_by_last_use<C>(list: &mut VecDeque<Idle<C>>, idle: Idle<C>) {
+    let at = list
+        .iter()
+        .rposition(|other| other.last_used <= idle.last_used)
+        .map_or(0, |i| i + 1);
+    list.insert(at, idle);
+}

@@ -1,0 +1,86 @@
+//! Tests of the pure state machine: transitions by hand (`transitions`, `second_pass`), and
+//! random sequences against its invariants (`model`).
+
+use std::time::{Duration, Instant};
+
+use super::state::{Checkout, Effects, Grant, Idle, Limits, State, WaiterId};
+use crate::Connection;
+
+mod model;
+mod second_pass;
+mod transitions;
+
+#[derive(Debug)]
+pub(super) struct Conn {
+    id: u32,
+    usable: bool,
+    own_timeout: Option<Duration>,
+}
+
+impl Connection for Conn {
+    fn is_usable(&self) -> bool {
+        self.usable
+    }
+    fn idle_timeout(&self) -> Option<Duration> {
+        self.own_timeout
+    }
+}
+
+pub(super) fn conn(id: u32) -> Conn {
+    Conn {
+        id,
+        usable: true,
+        own_timeout: None,
+    }
+}
+
+pub(super) const IDLE: Duration = Duration::from_secs(10);
+
+pub(super) const LIMITS: Limits = Limits {
+    max_per_key: 1,
+    max_total: None,
+    idle_timeout: IDLE,
+    max_lifetime: None,
+};
+
+pub(super) fn state(max_per_key: usize, max_total: Option<usize>) -> State<u8, Conn> {
+    State::new(Limits {
+        max_per_key,
+        max_total,
+        ..LIMITS
+    })
+}
+
+pub(super) fn fx() -> Effects<Conn> {
+    Effects::new()
+}
+
+/// Connects a new connection for `key` and returns it busy.
+pub(super) fn open(
+    st: &mut State<u8, Conn>,
+    key: u8,
+    id: u32,
+    now: Instant,
+) -> (usize, Idle<Conn>) {
+    match st.checkout(&key, now, false, &mut fx()) {
+        Checkout::Connect(k) => {
+            st.connected(k);
+            (k, Idle::new(conn(id), now, &LIMITS))
+        }
+        other => panic!("expected a slot, got {other:?}"),
+    }
+}
+
+pub(super) fn wait(st: &mut State<u8, Conn>, key: u8, now: Instant) -> WaiterId {
+    match st.checkout(&key, now, true, &mut fx()) {
+        Checkout::Wait(k) => st.enqueue(k).0,
+        other => panic!("expected to wait, got {other:?}"),
+    }
+}
+
+pub(super) fn granted_conn(st: &mut State<u8, Conn>, w: WaiterId) -> u32 {
+    match st.take_grant(w, Duration::ZERO) {
+        Some((Grant::Conn(idle), _)) => idle.conn.id,
+        other => panic!("expected a connection, got {other:?}"),
+    }
+}
