@@ -4,7 +4,7 @@
 //! use std::convert::Infallible;
 //! use std::sync::Arc;
 //! use std::time::Duration;
-//! use fusebox_core::rt::{BoxFuture, ManualClock, Spawner};
+//! use fusebox_core::rt::{ManualClock, ManualSpawner};
 //! use fusebox_core::{Connect, Connection, Pool, Wait};
 //!
 //! struct Conn;
@@ -19,17 +19,11 @@
 //!     }
 //! }
 //!
-//! // A spawner that drops background tasks: enough for an example without a runtime.
-//! struct NoTasks;
-//! impl Spawner for NoTasks {
-//!     fn spawn(&self, _task: BoxFuture<'static, ()>) {}
-//! }
-//!
 //! let pool = Pool::builder(Factory)
 //!     .max_per_key(2)
 //!     .idle_timeout(Duration::from_secs(30))
 //!     .clock(Arc::new(ManualClock::new()))
-//!     .spawner(Arc::new(NoTasks))
+//!     .spawner(Arc::new(ManualSpawner::new())) // runs the reaper only when asked
 //!     .build()
 //!     .unwrap();
 //! let key = "db-1".to_string();

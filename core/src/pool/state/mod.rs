@@ -9,8 +9,12 @@
 //! waiter is handed its grant directly (a connection, or a slot to connect with), already counted,
 //! so no newcomer can take it first.
 
+mod capacity;
 mod effects;
 mod idle;
+#[cfg(test)]
+mod invariants;
+mod waiters;
 
 pub(crate) use effects::Effects;
 pub(crate) use idle::{Idle, Limits, Spent};
@@ -18,14 +22,13 @@ pub(crate) use idle::{Idle, Limits, Spent};
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use event_listener::{Event, EventListener};
+use event_listener::Event;
 use foldhash::fast::RandomState;
 use slab::Slab;
 
 use super::stats::{Counts, Stats};
-use idle::insert_by_last_use;
 
 /// Index of a destination key's state; stable while the key has anything open or waiting.
 pub(crate) type KeyId = usize;
@@ -189,84 +192,6 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         } else {
             self.keys[k].counts.timed_out += 1;
             Checkout::Full
-        }
-    }
-
-    /// Queues a waiter for `key` after [`Checkout::Wait`], with a listener on its event, which is
-    /// notified when it is granted. The listener is in place before the caller unlocks, so no
-    /// grant can come before it.
-    ///
-    /// Events are recycled: the waiter must stop listening before the call that ends it
-    /// ([`take_grant`](State::take_grant), [`give_up`](State::give_up), [`cancel`](State::cancel)),
-    /// and treat a wakeup as a hint to look, since a late notification for the event's previous
-    /// waiter may reach it.
-    pub(crate) fn enqueue(&mut self, k: KeyId) -> (WaiterId, EventListener) {
-        let event = self
-            .spare_events
-            .pop()
-            .unwrap_or_else(|| Arc::new(Event::new()));
-        let listener = event.listen();
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let w = self.waiters.insert(Waiter {
-            key: k,
-            seq,
-            grant: None,
-            event,
-        });
-        self.keys[k].waiters.push_back(w);
-        self.waiting += 1;
-        (w, listener)
-    }
-
-    /// A new listener on a waiting waiter's event, for one woken with no grant yet (a late
-    /// notification for the event's previous waiter): made under the lock, so that a grant made
-    /// after it is sure to notify it.
-    pub(crate) fn listen(&self, w: WaiterId) -> EventListener {
-        self.waiters[w].event.listen()
-    }
-
-    /// Takes the waiter's grant, with its key, if it has one, ending the waiter after `waited`.
-    pub(crate) fn take_grant(
-        &mut self,
-        w: WaiterId,
-        waited: Duration,
-    ) -> Option<(Grant<C>, KeyId)> {
-        self.waiters[w].grant.as_ref()?;
-        let (k, grant) = self.remove_waiter(w, waited);
-        if let Some(Grant::Conn(_)) = grant {
-            self.keys[k].counts.reused += 1;
-        }
-        Some((grant?, k))
-    }
-
-    /// The waiter's time ran out after `waited`: it takes a grant that arrived meanwhile, or
-    /// leaves the queue and counts as timed out.
-    pub(crate) fn give_up(&mut self, w: WaiterId, waited: Duration) -> Option<(Grant<C>, KeyId)> {
-        if let Some(grant) = self.take_grant(w, waited) {
-            return Some(grant);
-        }
-        let (k, _) = self.remove_waiter(w, waited);
-        self.unqueue(k, w);
-        self.keys[k].counts.timed_out += 1;
-        None
-    }
-
-    /// The waiter was dropped after `waited`: whatever it had been handed goes to the next in
-    /// line.
-    pub(crate) fn cancel(&mut self, w: WaiterId, waited: Duration, fx: &mut Effects<C>) {
-        let (k, grant) = self.remove_waiter(w, waited);
-        match grant {
-            None => self.unqueue(k, w),
-            Some(Grant::Conn(idle)) => {
-                self.keys[k].busy -= 1;
-                self.place(k, idle, fx);
-            }
-            Some(Grant::Slot) => {
-                self.keys[k].connecting -= 1;
-                self.free_slot(k, fx);
-            }
-            Some(Grant::Closed) => {}
         }
     }
 
@@ -464,199 +389,5 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.index.insert(key.clone(), k);
         self.last_key = k;
         k
-    }
-
-    /// Whether one more connection fits under `max_total`, evicting the least recently used idle
-    /// connection of another key if that makes room.
-    fn room_in_total(&mut self, fx: &mut Effects<C>) -> bool {
-        match self.limits.max_total {
-            Some(max) if self.total >= max => self.evict_lru(fx),
-            _ => true,
-        }
-    }
-
-    fn evict_lru(&mut self, fx: &mut Effects<C>) -> bool {
-        let oldest = self
-            .keys
-            .iter()
-            .filter_map(|(k, ks)| ks.idle.front().map(|idle| (idle.last_used, k)))
-            .min();
-        let Some((_, k)) = oldest else { return false };
-        if let Some(idle) = self.keys[k].idle.pop_front() {
-            self.keys[k].counts.evicted += 1;
-            fx.close.push(idle.conn);
-            self.total -= 1;
-        }
-        true
-    }
-
-    /// A connection is free for `k`: the oldest waiter it can serve gets it (one of `k`'s, or an
-    /// older one of another key held back by `max_total`, for whom it is closed to make room),
-    /// else it goes idle in its place by last use (or is closed, once the pool is).
-    fn place(&mut self, k: KeyId, idle: Idle<C>, fx: &mut Effects<C>) {
-        if self.closed {
-            self.total -= 1;
-            self.keys[k].counts.closed += 1;
-            fx.close.push(idle.conn);
-            return;
-        }
-        let own = self.keys[k].waiters.front().map(|&w| self.waiters[w].seq);
-        if let Some(other) = self.older_starved(k, own) {
-            self.keys[k].counts.evicted += 1;
-            fx.close.push(idle.conn);
-            let w = self.pop_waiter(other).expect("the chosen key has a waiter");
-            self.keys[other].connecting += 1;
-            self.grant(w, Grant::Slot, fx);
-            return;
-        }
-        match self.pop_waiter(k) {
-            Some(w) => {
-                self.keys[k].busy += 1;
-                self.grant(w, Grant::Conn(idle), fx);
-            }
-            None => insert_by_last_use(&mut self.keys[k].idle, idle),
-        }
-    }
-
-    /// The key of the oldest waiter held back by `max_total` alone, other than `k`'s, if it came
-    /// before `than` (the sequence number of `k`'s oldest waiter, if any).
-    fn older_starved(&self, k: KeyId, than: Option<u64>) -> Option<KeyId> {
-        let max_total = self.limits.max_total?;
-        if self.total < max_total || self.waiting == 0 {
-            return None;
-        }
-        let (seq, other) = self
-            .keys
-            .iter()
-            .filter(|&(j, ks)| j != k && ks.open() < self.limits.max_per_key)
-            .filter_map(|(j, ks)| ks.waiters.front().map(|&w| (self.waiters[w].seq, j)))
-            .min()?;
-        than.is_none_or(|own| seq < own).then_some(other)
-    }
-
-    /// `k` has one connection fewer: the oldest waiter that can use the room gets a slot (one of
-    /// `k`'s, or under `max_total` any key's).
-    fn free_slot(&mut self, k: KeyId, fx: &mut Effects<C>) {
-        self.total -= 1;
-        if self.limits.max_total.is_some() {
-            return self.serve_starved(fx);
-        }
-        if let Some(w) = self.pop_waiter(k) {
-            self.keys[k].connecting += 1;
-            self.total += 1;
-            self.grant(w, Grant::Slot, fx);
-        }
-    }
-
-    /// Hands slots to waiters whose key is under its own limit but who wait on `max_total`,
-    /// oldest first, while there is room or idle connections to evict. Without `max_total` no
-    /// such waiter exists.
-    #[inline]
-    fn serve_starved(&mut self, fx: &mut Effects<C>) {
-        if let Some(max_total) = self.limits.max_total {
-            self.serve_starved_under(max_total, fx);
-        }
-    }
-
-    fn serve_starved_under(&mut self, max_total: usize, fx: &mut Effects<C>) {
-        while self.waiting > 0 {
-            let oldest = self
-                .keys
-                .iter()
-                .filter(|(_, ks)| ks.open() < self.limits.max_per_key)
-                .filter_map(|(k, ks)| ks.waiters.front().map(|&w| (self.waiters[w].seq, k)))
-                .min();
-            let Some((_, k)) = oldest else { return };
-            if self.total >= max_total && !self.evict_lru(fx) {
-                return;
-            }
-            let w = self.pop_waiter(k).expect("the chosen key has a waiter");
-            self.keys[k].connecting += 1;
-            self.total += 1;
-            self.grant(w, Grant::Slot, fx);
-        }
-    }
-
-    /// Ends a waiter that waited `waited`, keeping its event for the next one: a waiting acquire
-    /// costs no allocation once the pool has seen as many waiters at once before.
-    /// Returns the waiter's key and grant.
-    fn remove_waiter(&mut self, w: WaiterId, waited: Duration) -> (KeyId, Option<Grant<C>>) {
-        let waiter = self.waiters.remove(w);
-        let counts = &mut self.keys[waiter.key].counts;
-        counts.waits += 1;
-        counts.wait_time = counts.wait_time.saturating_add(waited);
-        if self.spare_events.len() < MAX_SPARE_EVENTS {
-            self.spare_events.push(waiter.event);
-        }
-        (waiter.key, waiter.grant)
-    }
-
-    fn pop_waiter(&mut self, k: KeyId) -> Option<WaiterId> {
-        let w = self.keys[k].waiters.pop_front()?;
-        self.waiting -= 1;
-        Some(w)
-    }
-
-    fn unqueue(&mut self, k: KeyId, w: WaiterId) {
-        let queue = &mut self.keys[k].waiters;
-        if let Some(at) = queue.iter().position(|&q| q == w) {
-            queue.remove(at);
-            self.waiting -= 1;
-        }
-    }
-
-    fn grant(&mut self, w: WaiterId, grant: Grant<C>, fx: &mut Effects<C>) {
-        let waiter = &mut self.waiters[w];
-        waiter.grant = Some(grant);
-        fx.wake(waiter.event.clone());
-    }
-
-    /// Whether a waiter has been handed its grant and not yet taken it. For tests.
-    #[cfg(test)]
-    pub(crate) fn is_granted(&self, w: WaiterId) -> bool {
-        self.waiters[w].grant.is_some()
-    }
-
-    /// Panics if the counts disagree with each other or with the limits. For tests.
-    #[cfg(test)]
-    pub(crate) fn check_invariants(&self) {
-        let open: usize = self.keys.iter().map(|(_, ks)| ks.open()).sum();
-        assert_eq!(open, self.total, "total open");
-        let queued: usize = self.keys.iter().map(|(_, ks)| ks.waiters.len()).sum();
-        assert_eq!(queued, self.waiting, "waiting");
-        for (_, ks) in self.keys.iter() {
-            assert!(ks.open() <= self.limits.max_per_key, "per-key limit");
-            let c = &ks.counts;
-            assert_eq!(
-                c.created,
-                (ks.idle.len() + ks.busy) as u64 + c.closed_total(),
-                "created = open + closed"
-            );
-            assert!(
-                ks.idle
-                    .iter()
-                    .zip(ks.idle.iter().skip(1))
-                    .all(|(a, b)| a.last_used <= b.last_used),
-                "idle ordered by last use"
-            );
-            if !ks.waiters.is_empty() {
-                assert!(ks.idle.is_empty(), "a key with waiters keeps no idle");
-            }
-        }
-        if let Some(max) = self.limits.max_total {
-            assert!(self.total <= max, "total limit");
-        }
-        // Liveness: a key with waiters is at its limit, or the pool is at its total with nothing
-        // idle to evict.
-        let idle_anywhere = self.keys.iter().any(|(_, ks)| !ks.idle.is_empty());
-        for (_, ks) in self.keys.iter() {
-            if !ks.waiters.is_empty() {
-                let at_total = self.limits.max_total.is_some_and(|m| self.total >= m);
-                assert!(
-                    ks.open() >= self.limits.max_per_key || (at_total && !idle_anywhere),
-                    "a waiter waits with room free"
-                );
-            }
-        }
     }
 }

@@ -1,0 +1,50 @@
+//! The state's invariants, checked by the tests after every step.
+
+use std::hash::Hash;
+
+use super::State;
+
+impl<K: Eq + Hash + Clone, C> State<K, C> {
+    /// Panics if the counts disagree with each other or with the limits. For tests.
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) {
+        let open: usize = self.keys.iter().map(|(_, ks)| ks.open()).sum();
+        assert_eq!(open, self.total, "total open");
+        let queued: usize = self.keys.iter().map(|(_, ks)| ks.waiters.len()).sum();
+        assert_eq!(queued, self.waiting, "waiting");
+        for (_, ks) in self.keys.iter() {
+            assert!(ks.open() <= self.limits.max_per_key, "per-key limit");
+            let c = &ks.counts;
+            assert_eq!(
+                c.created,
+                (ks.idle.len() + ks.busy) as u64 + c.closed_total(),
+                "created = open + closed"
+            );
+            assert!(
+                ks.idle
+                    .iter()
+                    .zip(ks.idle.iter().skip(1))
+                    .all(|(a, b)| a.last_used <= b.last_used),
+                "idle ordered by last use"
+            );
+            if !ks.waiters.is_empty() {
+                assert!(ks.idle.is_empty(), "a key with waiters keeps no idle");
+            }
+        }
+        if let Some(max) = self.limits.max_total {
+            assert!(self.total <= max, "total limit");
+        }
+        // Liveness: a key with waiters is at its limit, or the pool is at its total with nothing
+        // idle to evict.
+        let idle_anywhere = self.keys.iter().any(|(_, ks)| !ks.idle.is_empty());
+        for (_, ks) in self.keys.iter() {
+            if !ks.waiters.is_empty() {
+                let at_total = self.limits.max_total.is_some_and(|m| self.total >= m);
+                assert!(
+                    ks.open() >= self.limits.max_per_key || (at_total && !idle_anywhere),
+                    "a waiter waits with room free"
+                );
+            }
+        }
+    }
+}

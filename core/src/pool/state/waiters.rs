@@ -1,0 +1,133 @@
+//! Waiters: queueing, grants, and leaving the queue (served, timed out or dropped).
+
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Duration;
+
+use event_listener::{Event, EventListener};
+
+use super::{Effects, Grant, KeyId, MAX_SPARE_EVENTS, State, Waiter, WaiterId};
+
+impl<K: Eq + Hash + Clone, C> State<K, C> {
+    /// Queues a waiter for `key` after [`Checkout::Wait`], with a listener on its event, which is
+    /// notified when it is granted. The listener is in place before the caller unlocks, so no
+    /// grant can come before it.
+    ///
+    /// Events are recycled: the waiter must stop listening before the call that ends it
+    /// ([`take_grant`](State::take_grant), [`give_up`](State::give_up), [`cancel`](State::cancel)),
+    /// and treat a wakeup as a hint to look, since a late notification for the event's previous
+    /// waiter may reach it.
+    pub(crate) fn enqueue(&mut self, k: KeyId) -> (WaiterId, EventListener) {
+        let event = self
+            .spare_events
+            .pop()
+            .unwrap_or_else(|| Arc::new(Event::new()));
+        let listener = event.listen();
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let w = self.waiters.insert(Waiter {
+            key: k,
+            seq,
+            grant: None,
+            event,
+        });
+        self.keys[k].waiters.push_back(w);
+        self.waiting += 1;
+        (w, listener)
+    }
+
+    /// A new listener on a waiting waiter's event, for one woken with no grant yet (a late
+    /// notification for the event's previous waiter): made under the lock, so that a grant made
+    /// after it is sure to notify it.
+    pub(crate) fn listen(&self, w: WaiterId) -> EventListener {
+        self.waiters[w].event.listen()
+    }
+
+    /// Takes the waiter's grant, with its key, if it has one, ending the waiter after `waited`.
+    pub(crate) fn take_grant(
+        &mut self,
+        w: WaiterId,
+        waited: Duration,
+    ) -> Option<(Grant<C>, KeyId)> {
+        self.waiters[w].grant.as_ref()?;
+        let (k, grant) = self.remove_waiter(w, waited);
+        if let Some(Grant::Conn(_)) = grant {
+            self.keys[k].counts.reused += 1;
+        }
+        Some((grant?, k))
+    }
+
+    /// The waiter's time ran out after `waited`: it takes a grant that arrived meanwhile, or
+    /// leaves the queue and counts as timed out.
+    pub(crate) fn give_up(&mut self, w: WaiterId, waited: Duration) -> Option<(Grant<C>, KeyId)> {
+        if let Some(grant) = self.take_grant(w, waited) {
+            return Some(grant);
+        }
+        let (k, _) = self.remove_waiter(w, waited);
+        self.unqueue(k, w);
+        self.keys[k].counts.timed_out += 1;
+        None
+    }
+
+    /// The waiter was dropped after `waited`: whatever it had been handed goes to the next in
+    /// line.
+    pub(crate) fn cancel(&mut self, w: WaiterId, waited: Duration, fx: &mut Effects<C>) {
+        let (k, grant) = self.remove_waiter(w, waited);
+        match grant {
+            None => self.unqueue(k, w),
+            Some(Grant::Conn(idle)) => {
+                self.keys[k].busy -= 1;
+                self.place(k, idle, fx);
+            }
+            Some(Grant::Slot) => {
+                self.keys[k].connecting -= 1;
+                self.free_slot(k, fx);
+            }
+            Some(Grant::Closed) => {}
+        }
+    }
+
+    /// Ends a waiter that waited `waited`, keeping its event for the next one: a waiting acquire
+    /// costs no allocation once the pool has seen as many waiters at once before.
+    /// Returns the waiter's key and grant.
+    pub(super) fn remove_waiter(
+        &mut self,
+        w: WaiterId,
+        waited: Duration,
+    ) -> (KeyId, Option<Grant<C>>) {
+        let waiter = self.waiters.remove(w);
+        let counts = &mut self.keys[waiter.key].counts;
+        counts.waits += 1;
+        counts.wait_time = counts.wait_time.saturating_add(waited);
+        if self.spare_events.len() < MAX_SPARE_EVENTS {
+            self.spare_events.push(waiter.event);
+        }
+        (waiter.key, waiter.grant)
+    }
+
+    pub(super) fn pop_waiter(&mut self, k: KeyId) -> Option<WaiterId> {
+        let w = self.keys[k].waiters.pop_front()?;
+        self.waiting -= 1;
+        Some(w)
+    }
+
+    pub(super) fn unqueue(&mut self, k: KeyId, w: WaiterId) {
+        let queue = &mut self.keys[k].waiters;
+        if let Some(at) = queue.iter().position(|&q| q == w) {
+            queue.remove(at);
+            self.waiting -= 1;
+        }
+    }
+
+    pub(super) fn grant(&mut self, w: WaiterId, grant: Grant<C>, fx: &mut Effects<C>) {
+        let waiter = &mut self.waiters[w];
+        waiter.grant = Some(grant);
+        fx.wake(waiter.event.clone());
+    }
+
+    /// Whether a waiter has been handed its grant and not yet taken it. For tests.
+    #[cfg(test)]
+    pub(crate) fn is_granted(&self, w: WaiterId) -> bool {
+        self.waiters[w].grant.is_some()
+    }
+}
