@@ -147,9 +147,15 @@ impl<K: Key, F: Connect<K>> Builder<K, F> {
             limits,
             state: Mutex::new(State::new(limits)),
             shutdown: Event::new(),
+            drain: Arc::default(),
         });
-        let task = reaper::run(Arc::downgrade(&inner), self.reap_interval);
-        inner.spawner.spawn(Box::pin(task));
+        // Marks the reaper running for `Pool::closed` from now until the task ends or is dropped.
+        let running = inner.drain.reaper();
+        let reap = reaper::run(Arc::downgrade(&inner), self.reap_interval);
+        inner.spawner.spawn(Box::pin(async move {
+            reap.await;
+            drop(running);
+        }));
         Ok(Pool { inner })
     }
 }

@@ -38,6 +38,7 @@
 
 mod builder;
 mod checkout;
+mod drain;
 mod error;
 mod guard;
 mod reaper;
@@ -61,6 +62,7 @@ use event_listener::Event;
 
 use crate::Connect;
 use crate::rt::{Clock, Spawner};
+use drain::Drain;
 use state::{Effects, Limits, State};
 
 /// What a destination key must be: hashable, comparable and shareable across tasks.
@@ -86,6 +88,8 @@ pub(crate) struct Inner<K: Key, F: Connect<K>> {
     state: Mutex<State<K, F::Conn>>,
     /// Notified when the pool closes or is dropped, to end the reaper at once.
     shutdown: Event,
+    /// What a closed pool still has running, for [`Pool::closed`].
+    drain: Arc<Drain>,
 }
 
 impl<K: Key, F: Connect<K>> Pool<K, F> {
@@ -118,8 +122,49 @@ impl<K: Key, F: Connect<K>> Pool<K, F> {
     pub fn close(&self) {
         let mut fx = Effects::new();
         self.inner.lock().close(&mut fx);
+        self.inner.drain.mark_closed();
         self.inner.apply(fx);
         self.inner.shutdown.notify(usize::MAX);
+    }
+
+    /// Resolves once the pool is closed and done: [`close`](Pool::close) was called, every
+    /// connection (busy ones included, when they came back) has been closed, and the reaper has
+    /// ended. Before `close` it waits for it.
+    ///
+    /// The future owns a handle to the pool: it can be spawned or stored.
+    pub fn closed(&self) -> impl Future<Output = ()> + Send + 'static {
+        let inner = self.inner.clone();
+        async move {
+            loop {
+                let listener = inner.drain.listen();
+                if inner.drain.is_closed()
+                    && inner.lock().open_total() == 0
+                    && inner.drain.tasks_done()
+                {
+                    return;
+                }
+                listener.await;
+            }
+        }
+    }
+
+    /// Like [`acquire`](Pool::acquire), with a key and a pool handle of its own: the future is
+    /// `'static`, so it can be spawned, stored and sent to another thread as it is.
+    ///
+    /// # Errors
+    ///
+    /// As [`acquire`](Pool::acquire).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`acquire`](Pool::acquire).
+    pub fn acquire_owned(
+        &self,
+        key: K,
+        wait: Wait,
+    ) -> impl Future<Output = Result<Pooled<K, F>, AcquireError<F::Error>>> + Send + 'static {
+        let pool = self.clone();
+        async move { pool.acquire(&key, wait).await }
     }
 
     /// Whether [`close`](Pool::close) was called.
@@ -172,6 +217,9 @@ impl<K: Key, F: Connect<K>> Inner<K, F> {
         if !fx.is_empty() {
             self.apply_slow(fx);
         }
+        if self.drain.is_closed() {
+            self.drain.notify(); // a closed pool's open count may have dropped
+        }
     }
 
     #[cold]
@@ -181,7 +229,7 @@ impl<K: Key, F: Connect<K>> Inner<K, F> {
         }
         if !fx.close.is_empty() {
             let conns = std::mem::take(&mut fx.close);
-            self.spawner.spawn(Box::pin(close_all(conns)));
+            self.spawner.spawn(Box::pin(self.drain.close_all(conns)));
         }
     }
 }
@@ -195,12 +243,6 @@ impl<K: Key, F: Connect<K>> Drop for Inner<K, F> {
             .unwrap_or_else(PoisonError::into_inner)
             .close(&mut fx);
         self.apply(fx);
-    }
-}
-
-async fn close_all<C: crate::Connection>(conns: Vec<C>) {
-    for conn in conns {
-        conn.close().await;
     }
 }
 

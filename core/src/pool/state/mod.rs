@@ -147,6 +147,11 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.closed
     }
 
+    /// Connections open or being made, over all keys.
+    pub(crate) fn open_total(&self) -> usize {
+        self.total
+    }
+
     /// An acquire arrives for `key`: reuse the most recently used good idle connection, else
     /// reserve a slot to connect, else wait (or fail if it may not).
     pub(crate) fn checkout(
