@@ -16,10 +16,26 @@ pub trait Connection: Send + 'static {
         true
     }
 
-    /// An idle timeout of this connection's own that replaces the pool's, such as the one an HTTP
-    /// server announces with `Keep-Alive: timeout=N`. `None` keeps the pool's.
+    /// An idle timeout of this connection's own, such as the one an HTTP server announces with
+    /// `Keep-Alive: timeout=N`. It can only shorten the pool's: the shorter of the two applies.
+    /// `None` keeps the pool's. Asked off the pool's lock when the connection comes back; a panic
+    /// counts as `None`.
     fn idle_timeout(&self) -> Option<Duration> {
         None
+    }
+
+    /// Checks asynchronously that an idle connection still works (a ping) before the pool hands
+    /// it out: the connection if it does, `None` to drop it. The pool calls it off its lock, only
+    /// for a connection idle for longer than the pool's
+    /// [`check_after`](crate::pool::Builder::check_after), and bounds it by
+    /// [`check_timeout`](crate::pool::Builder::check_timeout); a check that fails, panics or
+    /// times out drops the connection, and the acquire goes on with the next one (or connects).
+    /// The default checks nothing.
+    fn check(self) -> impl Future<Output = Option<Self>> + Send + 'static
+    where
+        Self: Sized,
+    {
+        std::future::ready(Some(self))
     }
 
     /// Closes the connection gracefully. The pool runs this on its spawner, never under a lock;

@@ -15,8 +15,8 @@ use crate::rt::{Clock, Spawner};
 /// Configures a [`Pool`]; made by [`Pool::builder`].
 ///
 /// `max_per_key` and a runtime (a clock and a spawner) are required. Defaults: no total limit, an
-/// idle timeout of 90 s, no maximum lifetime, a reap interval of 30 s and a connect timeout of
-/// 10 s.
+/// idle timeout of 90 s, no maximum lifetime, a reap interval of 30 s, a connect timeout of 10 s,
+/// and a [`check`](crate::Connection::check) of connections idle for over 500 ms, bounded by 5 s.
 #[must_use = "a builder does nothing until .build() is called"]
 pub struct Builder<K, F> {
     factory: F,
@@ -26,6 +26,8 @@ pub struct Builder<K, F> {
     max_lifetime: Option<Duration>,
     reap_interval: Duration,
     connect_timeout: Duration,
+    check_after: Duration,
+    check_timeout: Duration,
     clock: Option<Arc<dyn Clock>>,
     spawner: Option<Arc<dyn Spawner>>,
     _key: PhantomData<fn(&K)>,
@@ -41,6 +43,8 @@ impl<K: Key, F: Connect<K>> Builder<K, F> {
             max_lifetime: None,
             reap_interval: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            check_after: Duration::from_millis(500),
+            check_timeout: Duration::from_secs(5),
             clock: None,
             spawner: None,
             _key: PhantomData,
@@ -91,6 +95,21 @@ impl<K: Key, F: Connect<K>> Builder<K, F> {
         self
     }
 
+    /// How long a connection must have been idle for the pool to run its asynchronous
+    /// [`check`](crate::Connection::check) before handing it out (default 500 ms; zero checks
+    /// every time, `Duration::MAX` never). Connections used more recently are handed out at once.
+    pub fn check_after(mut self, idle_for: Duration) -> Self {
+        self.check_after = idle_for;
+        self
+    }
+
+    /// How long one [`check`](crate::Connection::check) may take before the connection is dropped
+    /// as failed (default 5 s; above zero).
+    pub fn check_timeout(mut self, timeout: Duration) -> Self {
+        self.check_timeout = timeout;
+        self
+    }
+
     /// The spawner that runs the reaper and closes connections.
     pub fn spawner(mut self, spawner: Arc<dyn Spawner>) -> Self {
         self.spawner = Some(spawner);
@@ -124,6 +143,7 @@ impl<K: Key, F: Connect<K>> Builder<K, F> {
         nonzero(self.max_lifetime != Some(Duration::ZERO), "max_lifetime")?;
         nonzero(!self.reap_interval.is_zero(), "reap_interval")?;
         nonzero(!self.connect_timeout.is_zero(), "connect_timeout")?;
+        nonzero(!self.check_timeout.is_zero(), "check_timeout")?;
         if let Some(max_total) = self.max_total.filter(|&t| t < max_per_key) {
             return Err(BuildError::MaxTotalBelowMaxPerKey {
                 max_total,
@@ -144,6 +164,8 @@ impl<K: Key, F: Connect<K>> Builder<K, F> {
             clock,
             spawner,
             connect_timeout: self.connect_timeout,
+            check_after: self.check_after,
+            check_timeout: self.check_timeout,
             limits,
             state: Mutex::new(State::new(limits)),
             shutdown: Event::new(),
@@ -169,6 +191,8 @@ impl<K, F> fmt::Debug for Builder<K, F> {
             .field("max_lifetime", &self.max_lifetime)
             .field("reap_interval", &self.reap_interval)
             .field("connect_timeout", &self.connect_timeout)
+            .field("check_after", &self.check_after)
+            .field("check_timeout", &self.check_timeout)
             .field("has_clock", &self.clock.is_some())
             .field("has_spawner", &self.spawner.is_some())
             .finish()

@@ -7,12 +7,16 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use event_listener::EventListener;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::state::{Checkout, Effects, Grant, Idle, KeyId, WaiterId};
+use event_listener::EventListener;
+use futures_lite::FutureExt;
+
+use super::state::{Checkout, Effects, Grant, Idle, KeyId, Spent};
+use super::tickets::{CheckTicket, SlotTicket, WaiterTicket};
 use super::{AcquireError, Inner, Key, Pooled, Wait};
-use crate::Connect;
 use crate::rt::BoxFuture;
+use crate::{Connect, Connection};
 
 type Outcome<K, F> = Result<Pooled<K, F>, AcquireError<<F as Connect<K>>::Error>>;
 type Connecting<'a, K, F> =
@@ -41,6 +45,12 @@ enum Step<'a, K: Key, F: Connect<K>> {
         listener: Option<EventListener>,
         ticket: WaiterTicket<'a, K, F>,
         deadline: Option<BoxFuture<'static, ()>>,
+    },
+    Checking {
+        /// Declared before `ticket`, like `connect` below.
+        check: BoxFuture<'static, Option<F::Conn>>,
+        deadline: BoxFuture<'static, ()>,
+        ticket: CheckTicket<'a, K, F>,
     },
     Connecting {
         /// Declared before `slot` so that it is dropped first: an abandoned attempt is gone
@@ -119,27 +129,53 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
     }
 
     /// Hands out a connection taken from idle or granted, after asking it (off the lock)
-    /// whether it is still good; one that is not is closed, and the room it held stays ours.
-    fn hand_over(&mut self, mut k: KeyId, mut idle: Idle<F::Conn>) -> Option<Outcome<K, F>> {
+    /// whether it is still good, and checking it asynchronously if it has been idle long; one
+    /// that is not good is closed, and the room it held stays ours.
+    fn hand_over(&mut self, k: KeyId, idle: Idle<F::Conn>) -> Option<Outcome<K, F>> {
         let inner = self.inner;
-        loop {
-            let now = inner.clock.now();
-            let why = match idle.check_out_check(now, &inner.limits) {
-                Ok(()) => return Some(Ok(Pooled::new(inner.clone(), k, idle))),
-                Err(why) => why,
-            };
-            let mut fx = Effects::new();
-            let next = inner.lock().reject(k, idle, why, now, &mut fx);
-            inner.apply(fx);
-            match next {
-                Checkout::Reuse(next_k, next) => (k, idle) = (next_k, next),
-                Checkout::Connect(k) => {
-                    self.step = self.connecting(k);
-                    return None;
-                }
-                Checkout::Closed | Checkout::Wait(_) | Checkout::Full => {
-                    return Some(Err(AcquireError::Closed));
-                }
+        let now = inner.clock.now();
+        if let Err(why) = idle.check_out_check(now, &inner.limits) {
+            return self.rejected(k, Some(idle.conn), why, now);
+        }
+        if now.saturating_duration_since(idle.last_used) < inner.check_after {
+            return Some(Ok(Pooled::new(inner.clone(), k, idle)));
+        }
+        let (ticket, conn) = CheckTicket::new(inner, k, idle);
+        let Ok(check) = catch_unwind(AssertUnwindSafe(|| conn.check())) else {
+            let k = { ticket }.failed();
+            return self.rejected(k, None, Spent::Unusable, now);
+        };
+        self.step = Step::Checking {
+            check: Box::pin(
+                async move { AssertUnwindSafe(check).catch_unwind().await.ok().flatten() },
+            ),
+            deadline: inner.clock.sleep_from(now, inner.check_timeout),
+            ticket,
+        };
+        None
+    }
+
+    /// The connection handed to us failed a check: it is counted and closed (`conn`, unless the
+    /// check consumed it), and we go on with what the room we held gives.
+    fn rejected(
+        &mut self,
+        k: KeyId,
+        conn: Option<F::Conn>,
+        why: Spent,
+        now: Instant,
+    ) -> Option<Outcome<K, F>> {
+        let inner = self.inner;
+        let mut fx = Effects::new();
+        let next = inner.lock().reject(k, conn, why, now, &mut fx);
+        inner.apply(fx);
+        match next {
+            Checkout::Reuse(k, idle) => self.hand_over(k, idle),
+            Checkout::Connect(k) => {
+                self.step = self.connecting(k);
+                None
+            }
+            Checkout::Closed | Checkout::Wait(_) | Checkout::Full => {
+                Some(Err(AcquireError::Closed))
             }
         }
     }
@@ -195,6 +231,29 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                         return Poll::Pending;
                     }
                 }
+                Step::Checking {
+                    check,
+                    deadline,
+                    ticket,
+                } => match check.as_mut().poll(cx) {
+                    Poll::Ready(Some(conn)) => {
+                        let (k, idle) = ticket.passed(conn);
+                        Some(Ok(Pooled::new(this.inner.clone(), k, idle)))
+                    }
+                    Poll::Ready(None) => {
+                        let k = ticket.failed();
+                        this.rejected(k, None, Spent::Unusable, this.inner.clock.now())
+                    }
+                    Poll::Pending => match deadline.as_mut().poll(cx) {
+                        Poll::Ready(()) => {
+                            // The check (and the connection in it) is dropped first.
+                            *check = Box::pin(std::future::pending());
+                            let k = ticket.failed();
+                            this.rejected(k, None, Spent::Unusable, this.inner.clock.now())
+                        }
+                        Poll::Pending => return Poll::Pending,
+                    },
+                },
                 Step::Connecting {
                     slot,
                     connect,
@@ -236,6 +295,7 @@ impl<K: Key, F: Connect<K>> fmt::Debug for Acquire<'_, K, F> {
         let step = match self.step {
             Step::Start => "start",
             Step::Waiting { .. } => "waiting",
+            Step::Checking { .. } => "checking",
             Step::Connecting { .. } => "connecting",
             Step::Done => "done",
         };
@@ -243,91 +303,5 @@ impl<K: Key, F: Connect<K>> fmt::Debug for Acquire<'_, K, F> {
             .field("wait", &self.wait)
             .field("step", &step)
             .finish()
-    }
-}
-
-/// A place in a key's queue; leaving it (by drop) gives back whatever it was handed.
-struct WaiterTicket<'a, K: Key, F: Connect<K>> {
-    inner: &'a Inner<K, F>,
-    id: Option<WaiterId>,
-    started: Instant,
-}
-
-impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
-    fn waited(&self) -> Duration {
-        self.inner
-            .clock
-            .now()
-            .saturating_duration_since(self.started)
-    }
-
-    /// Takes the grant if there is one; else starts `listener` on the waiter's event before
-    /// unlocking.
-    fn take_grant_or_listen(
-        &mut self,
-        listener: &mut Option<EventListener>,
-    ) -> Option<(Grant<F::Conn>, KeyId)> {
-        let id = self.id?;
-        let waited = self.waited();
-        let mut state = self.inner.lock();
-        match state.take_grant(id, waited) {
-            Some(taken) => {
-                self.id = None;
-                Some(taken)
-            }
-            None => {
-                *listener = Some(state.listen(id));
-                None
-            }
-        }
-    }
-
-    fn give_up(&mut self) -> Option<(Grant<F::Conn>, KeyId)> {
-        let id = self.id.take()?;
-        let waited = self.waited();
-        self.inner.lock().give_up(id, waited)
-    }
-}
-
-impl<K: Key, F: Connect<K>> Drop for WaiterTicket<'_, K, F> {
-    fn drop(&mut self) {
-        if let Some(id) = self.id.take() {
-            let waited = self.waited();
-            let mut fx = Effects::new();
-            self.inner.lock().cancel(id, waited, &mut fx);
-            self.inner.apply(fx);
-        }
-    }
-}
-
-/// A reserved slot being connected; dropped unfinished, it frees the slot for the next waiter.
-struct SlotTicket<'a, K: Key, F: Connect<K>> {
-    inner: &'a Inner<K, F>,
-    key: Option<KeyId>,
-}
-
-impl<K: Key, F: Connect<K>> SlotTicket<'_, K, F> {
-    fn connected(&mut self) -> KeyId {
-        let k = self.key.take().expect("a slot is settled once");
-        self.inner.lock().connected(k);
-        k
-    }
-
-    fn failed(&mut self) {
-        if let Some(k) = self.key.take() {
-            let mut fx = Effects::new();
-            self.inner.lock().connect_failed(k, &mut fx);
-            self.inner.apply(fx);
-        }
-    }
-}
-
-impl<K: Key, F: Connect<K>> Drop for SlotTicket<'_, K, F> {
-    fn drop(&mut self) {
-        if let Some(k) = self.key.take() {
-            let mut fx = Effects::new();
-            self.inner.lock().connect_abandoned(k, &mut fx);
-            self.inner.apply(fx);
-        }
     }
 }

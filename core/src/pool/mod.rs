@@ -44,6 +44,7 @@ mod guard;
 mod reaper;
 mod state;
 mod stats;
+mod tickets;
 mod wait;
 
 pub use builder::Builder;
@@ -83,6 +84,9 @@ pub(crate) struct Inner<K: Key, F: Connect<K>> {
     clock: Arc<dyn Clock>,
     spawner: Arc<dyn Spawner>,
     connect_timeout: Duration,
+    /// Idle for longer than this, a connection is checked before it is handed out.
+    check_after: Duration,
+    check_timeout: Duration,
     /// A copy of the state's limits, which never change, for checks made off the lock.
     limits: Limits,
     state: Mutex<State<K, F::Conn>>,

@@ -200,13 +200,13 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         }
     }
 
-    /// A connection handed out (from idle or by a grant) failed the check its taker made off
-    /// the lock: it is closed and counted, and the taker keeps the room it held, with the next
+    /// A connection handed out (from idle or by a grant) failed a check its taker made off the
+    /// lock: it is closed (unless the check consumed it) and counted, and the taker keeps the room it held, with the next
     /// good idle connection of its key or else a slot to connect.
     pub(crate) fn reject(
         &mut self,
         k: KeyId,
-        idle: Idle<C>,
+        conn: Option<C>,
         why: Spent,
         now: Instant,
         fx: &mut Effects<C>,
@@ -216,7 +216,8 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         // Its checkout counted a reuse; it served nothing.
         ks.counts.reused -= 1;
         ks.counts.count_closed(why);
-        fx.close.push(idle.conn);
+        // `None`: a failed asynchronous check consumed it.
+        fx.close.extend(conn);
         self.total -= 1;
         if self.closed {
             return Checkout::Closed;

@@ -128,7 +128,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
                 let handed: Vec<usize> = (0..busy.len()).filter(|&j| busy[j].2).collect();
                 if !handed.is_empty() {
                     let (k, idle, _) = busy.remove(handed[i % handed.len()]);
-                    match st.reject(k, idle, Spent::Unusable, now, &mut effects) {
+                    match st.reject(k, Some(idle.conn), Spent::Unusable, now, &mut effects) {
                         Checkout::Reuse(k, idle) => busy.push((k, idle, true)),
                         Checkout::Connect(k) => connecting.push(k),
                         Checkout::Closed => {}

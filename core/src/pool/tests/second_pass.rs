@@ -19,7 +19,7 @@ fn a_rejected_grant_keeps_the_waiters_room_and_is_counted() {
         panic!("expected a connection");
     };
     let mut effects = fx();
-    match st.reject(k, idle, Spent::Unusable, now, &mut effects) {
+    match st.reject(k, Some(idle.conn), Spent::Unusable, now, &mut effects) {
         Checkout::Connect(_) => {}
         other => panic!("expected a slot for the same waiter, got {other:?}"),
     }
@@ -47,7 +47,7 @@ fn a_rejected_idle_connection_makes_way_for_the_next() {
         panic!("expected a reuse");
     };
     assert_eq!(b.conn.id, 2);
-    match st.reject(k, b, Spent::Expired, now, &mut fx()) {
+    match st.reject(k, Some(b.conn), Spent::Expired, now, &mut fx()) {
         Checkout::Reuse(_, a) => assert_eq!(a.conn.id, 1),
         other => panic!("expected the other idle connection, got {other:?}"),
     }

@@ -1,0 +1,153 @@
+//! The tickets an acquire holds while it waits, connects or checks: each gives back what it holds
+//! when dropped, so that a cancelled acquire leaks nothing.
+
+use std::time::{Duration, Instant};
+
+use event_listener::EventListener;
+
+use super::state::{Effects, Grant, Idle, KeyId, WaiterId};
+use super::{Inner, Key};
+use crate::Connect;
+
+/// A place in a key's queue; leaving it (by drop) gives back whatever it was handed.
+pub(super) struct WaiterTicket<'a, K: Key, F: Connect<K>> {
+    pub(super) inner: &'a Inner<K, F>,
+    pub(super) id: Option<WaiterId>,
+    pub(super) started: Instant,
+}
+
+impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
+    pub(super) fn waited(&self) -> Duration {
+        self.inner
+            .clock
+            .now()
+            .saturating_duration_since(self.started)
+    }
+
+    /// Takes the grant if there is one; else starts `listener` on the waiter's event before
+    /// unlocking.
+    pub(super) fn take_grant_or_listen(
+        &mut self,
+        listener: &mut Option<EventListener>,
+    ) -> Option<(Grant<F::Conn>, KeyId)> {
+        let id = self.id?;
+        let waited = self.waited();
+        let mut state = self.inner.lock();
+        match state.take_grant(id, waited) {
+            Some(taken) => {
+                self.id = None;
+                Some(taken)
+            }
+            None => {
+                *listener = Some(state.listen(id));
+                None
+            }
+        }
+    }
+
+    pub(super) fn give_up(&mut self) -> Option<(Grant<F::Conn>, KeyId)> {
+        let id = self.id.take()?;
+        let waited = self.waited();
+        self.inner.lock().give_up(id, waited)
+    }
+}
+
+impl<K: Key, F: Connect<K>> Drop for WaiterTicket<'_, K, F> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let waited = self.waited();
+            let mut fx = Effects::new();
+            self.inner.lock().cancel(id, waited, &mut fx);
+            self.inner.apply(fx);
+        }
+    }
+}
+
+/// A reserved slot being connected; dropped unfinished, it frees the slot for the next waiter.
+pub(super) struct SlotTicket<'a, K: Key, F: Connect<K>> {
+    pub(super) inner: &'a Inner<K, F>,
+    pub(super) key: Option<KeyId>,
+}
+
+impl<K: Key, F: Connect<K>> SlotTicket<'_, K, F> {
+    pub(super) fn connected(&mut self) -> KeyId {
+        let k = self.key.take().expect("a slot is settled once");
+        self.inner.lock().connected(k);
+        k
+    }
+
+    pub(super) fn failed(&mut self) {
+        if let Some(k) = self.key.take() {
+            let mut fx = Effects::new();
+            self.inner.lock().connect_failed(k, &mut fx);
+            self.inner.apply(fx);
+        }
+    }
+}
+
+impl<K: Key, F: Connect<K>> Drop for SlotTicket<'_, K, F> {
+    fn drop(&mut self) {
+        if let Some(k) = self.key.take() {
+            let mut fx = Effects::new();
+            self.inner.lock().connect_abandoned(k, &mut fx);
+            self.inner.apply(fx);
+        }
+    }
+}
+
+/// A connection being checked before it is handed out, counted busy; dropped unfinished (the
+/// acquire was cancelled), its room goes to the next in line.
+pub(super) struct CheckTicket<'a, K: Key, F: Connect<K>> {
+    pub(super) inner: &'a Inner<K, F>,
+    pub(super) key: Option<KeyId>,
+    pub(super) created: Instant,
+    pub(super) last_used: Instant,
+    pub(super) idle_timeout: Duration,
+}
+
+impl<'a, K: Key, F: Connect<K>> CheckTicket<'a, K, F> {
+    /// Starts checking `idle`: the ticket for its room, and the connection to check.
+    pub(super) fn new(inner: &'a Inner<K, F>, k: KeyId, idle: Idle<F::Conn>) -> (Self, F::Conn) {
+        let Idle {
+            conn,
+            created,
+            last_used,
+            idle_timeout,
+        } = idle;
+        let ticket = CheckTicket {
+            inner,
+            key: Some(k),
+            created,
+            last_used,
+            idle_timeout,
+        };
+        (ticket, conn)
+    }
+
+    /// The check passed: the connection with its times again.
+    pub(super) fn passed(&mut self, conn: F::Conn) -> (KeyId, Idle<F::Conn>) {
+        let k = self.key.take().expect("a check is settled once");
+        let idle = Idle {
+            conn,
+            created: self.created,
+            last_used: self.last_used,
+            idle_timeout: self.idle_timeout,
+        };
+        (k, idle)
+    }
+
+    /// The check failed: the room is the caller's to settle.
+    pub(super) fn failed(&mut self) -> KeyId {
+        self.key.take().expect("a check is settled once")
+    }
+}
+
+impl<K: Key, F: Connect<K>> Drop for CheckTicket<'_, K, F> {
+    fn drop(&mut self) {
+        if let Some(k) = self.key.take() {
+            let mut fx = Effects::new();
+            self.inner.lock().discard(k, &mut fx);
+            self.inner.apply(fx);
+        }
+    }
+}
