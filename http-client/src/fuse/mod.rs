@@ -115,11 +115,11 @@ impl FuseClient {
         let now = inner.client.clock().now();
         let elapsed = connected.map(|at| now.saturating_duration_since(at));
         let max_delay = inner.breaker.config().max_delay();
-        match judge::outcome((inner.classify)(&result), &result, elapsed, max_delay) {
-            Some(outcome) => {
-                permit.record(now, outcome);
-            }
-            None => {} // neutral: the permit is dropped and counts neither way
+        // Neutral (`None`): the permit is dropped and counts neither way.
+        if let Some(outcome) =
+            judge::outcome((inner.classify)(&result), &result, elapsed, max_delay)
+        {
+            permit.record(now, outcome);
         }
         result
     }
