@@ -27,7 +27,7 @@ use super::word::Word;
 /// again at once.
 ///
 /// The closed check is one atomic load: no clock read, no lock, no allocation; a refusal adds
-/// one lock-free read of the trip (through `arc-swap`) and allocates nothing. Outcomes are counted
+/// one lock-free read of the trip (crossbeam's `AtomicCell`) and allocates nothing. Outcomes are counted
 /// under the breaker's lock, except a success that changes nothing (no failure counted), which
 /// is one more load.
 ///
