@@ -4,12 +4,11 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use event_listener::EventListener;
 use futures_lite::FutureExt;
 
 use super::state::{Checkout, Effects, Grant, Idle, KeyId, Spent};
@@ -40,9 +39,8 @@ pub struct Acquire<'a, K: Key, F: Connect<K>> {
 enum Step<'a, K: Key, F: Connect<K>> {
     Start,
     Waiting {
-        /// `None` while looking for the grant. Declared before `ticket` so that it is dropped
-        /// first: the event is recycled when the ticket ends, and must have no listener of ours.
-        listener: Option<EventListener>,
+        /// Queued in this poll, with the waker: no need to look for a grant yet.
+        queued_now: bool,
         ticket: WaiterTicket<'a, K, F>,
         deadline: Option<BoxFuture<'static, ()>>,
     },
@@ -73,18 +71,17 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
     }
 
     /// Applies the checkout transition and moves to the step it calls for.
-    fn start(&mut self) -> Option<Outcome<K, F>> {
+    fn start(&mut self, waker: &Waker) -> Option<Outcome<K, F>> {
         let inner = self.inner;
         let now = inner.clock.now();
         let may_wait = self.wait.limit() != Some(Duration::ZERO);
         let mut fx = Effects::new();
         // The lock is held for the transition alone (and, when waiting, to queue the waiter with
-        // its listener in place); effects and the factory run after it is released.
+        // its waker); effects and the factory run after it is released.
         let (checkout, queued) = {
             let mut state = inner.lock();
             match state.checkout(self.key, now, may_wait, &mut fx) {
-                // Listening before the lock is released: no grant can come before it.
-                Checkout::Wait(k) => (Checkout::Wait(k), Some(state.enqueue(k))),
+                Checkout::Wait(k) => (Checkout::Wait(k), Some(state.enqueue(k, waker))),
                 other => (other, None),
             }
         };
@@ -96,10 +93,10 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
                 None
             }
             Checkout::Wait(_) => {
-                let (id, listener) = queued.expect("a waiter was queued");
+                let id = queued.expect("a waiter was queued");
                 let deadline = (self.wait.limit()).map(|d| inner.clock.sleep_from(now, d));
                 self.step = Step::Waiting {
-                    listener: Some(listener),
+                    queued_now: true,
                     ticket: WaiterTicket {
                         inner,
                         id: Some(id),
@@ -200,28 +197,21 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
         let this = &mut *self;
         loop {
             let outcome = match &mut this.step {
-                Step::Start => this.start(),
+                Step::Start => this.start(cx.waker()),
                 Step::Waiting {
-                    listener,
+                    queued_now,
                     ticket,
                     deadline,
                 } => {
-                    let woken = match listener {
-                        Some(l) => Pin::new(l).poll(cx).is_ready(),
-                        None => true,
+                    let taken = match std::mem::take(queued_now) {
+                        true => None,
+                        false => ticket.poll_grant(cx.waker()),
                     };
-                    if woken {
-                        // Look for the grant; if there is none (a late notification for the
-                        // event's previous waiter), listen again under the same lock, so that
-                        // a grant made after it is sure to notify us.
-                        *listener = None;
-                        ticket
-                            .take_grant_or_listen(listener)
-                            .and_then(|(grant, k)| this.granted(grant, k))
+                    if let Some((grant, k)) = taken {
+                        this.granted(grant, k)
                     } else if let Some(sleep) = deadline
                         && sleep.as_mut().poll(cx).is_ready()
                     {
-                        *listener = None;
                         let waited = ticket.waited();
                         match ticket.give_up() {
                             Some((grant, k)) => this.granted(grant, k),

@@ -228,8 +228,8 @@ impl<K: Key, F: Connect<K>> Inner<K, F> {
 
     #[cold]
     fn apply_slow(&self, mut fx: Effects<F::Conn>) {
-        for event in fx.wakes() {
-            event.notify(1);
+        for waker in fx.wakes() {
+            waker.wake();
         }
         if !fx.close.is_empty() {
             let conns = std::mem::take(&mut fx.close);

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use event_listener::EventListener;
+use std::task::Waker;
 
 use super::state::{Effects, Grant, Idle, KeyId, WaiterId};
 use super::{Inner, Key};
@@ -24,25 +24,15 @@ impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
             .saturating_duration_since(self.started)
     }
 
-    /// Takes the grant if there is one; else starts `listener` on the waiter's event before
-    /// unlocking.
-    pub(super) fn take_grant_or_listen(
-        &mut self,
-        listener: &mut Option<EventListener>,
-    ) -> Option<(Grant<F::Conn>, KeyId)> {
+    /// Takes the grant if there is one; else leaves `waker` to be woken by it.
+    pub(super) fn poll_grant(&mut self, waker: &Waker) -> Option<(Grant<F::Conn>, KeyId)> {
         let id = self.id?;
         let waited = self.waited();
-        let mut state = self.inner.lock();
-        match state.take_grant(id, waited) {
-            Some(taken) => {
-                self.id = None;
-                Some(taken)
-            }
-            None => {
-                *listener = Some(state.listen(id));
-                None
-            }
+        let taken = self.inner.lock().poll_grant(id, waker, waited);
+        if taken.is_some() {
+            self.id = None;
         }
+        taken
     }
 
     pub(super) fn give_up(&mut self) -> Option<(Grant<F::Conn>, KeyId)> {

@@ -1,8 +1,6 @@
 //! What the async layer must do once the pool's lock is released.
 
-use std::sync::Arc;
-
-use event_listener::Event;
+use std::task::Waker;
 
 /// Connections to close and waiters to wake, collected under the lock.
 #[derive(Debug)]
@@ -11,9 +9,9 @@ pub(crate) struct Effects<C> {
     pub(crate) close: Vec<C>,
     /// The first waiter to wake; most transitions wake at most one, and this keeps them from
     /// allocating.
-    wake: Option<Arc<Event>>,
+    wake: Option<Waker>,
     /// Any further waiters to wake.
-    wake_more: Vec<Arc<Event>>,
+    wake_more: Vec<Waker>,
 }
 
 impl<C> Effects<C> {
@@ -25,10 +23,16 @@ impl<C> Effects<C> {
         }
     }
 
-    pub(crate) fn wake(&mut self, event: Arc<Event>) {
+    pub(crate) fn wake(&mut self, waker: Waker) {
         match self.wake {
-            None => self.wake = Some(event),
-            Some(_) => self.wake_more.push(event),
+            None => self.wake = Some(waker),
+            Some(_) => self.wake_more.push(waker),
+        }
+    }
+
+    pub(crate) fn extend_wake(&mut self, waker: Option<Waker>) {
+        if let Some(waker) = waker {
+            self.wake(waker);
         }
     }
 
@@ -38,7 +42,7 @@ impl<C> Effects<C> {
     }
 
     /// The waiters to wake, in the order they were granted.
-    pub(crate) fn wakes(&mut self) -> impl Iterator<Item = Arc<Event>> + '_ {
+    pub(crate) fn wakes(&mut self) -> impl Iterator<Item = Waker> + '_ {
         self.wake.take().into_iter().chain(self.wake_more.drain(..))
     }
 }

@@ -21,10 +21,9 @@ pub(crate) use idle::{Idle, Limits, Spent};
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
-use std::sync::Arc;
+use std::task::Waker;
 use std::time::Instant;
 
-use event_listener::Event;
 use foldhash::fast::RandomState;
 use slab::Slab;
 
@@ -66,7 +65,8 @@ struct Waiter<C> {
     /// Arrival order across keys, for fairness when a slot can go to any key.
     seq: u64,
     grant: Option<Grant<C>>,
-    event: Arc<Event>,
+    /// Woken when granted; `None` once woken, until polled again.
+    waker: Option<Waker>,
 }
 
 struct KeyState<K, C> {
@@ -116,15 +116,10 @@ pub(crate) struct State<K, C> {
     closed: bool,
     /// Counters of keys removed by the reaper.
     retired: Counts,
-    /// Events of ended waiters, for the next ones.
-    spare_events: Vec<Arc<Event>>,
     /// The key of the last checkout, tried before the index: most pools serve one key, or a few
     /// in runs, and comparing a key costs less than hashing it.
     last_key: KeyId,
 }
-
-/// How many events of ended waiters are kept for reuse.
-const MAX_SPARE_EVENTS: usize = 256;
 
 impl<K: Eq + Hash + Clone, C> State<K, C> {
     pub(crate) fn new(limits: Limits) -> Self {
@@ -138,7 +133,6 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             next_seq: 0,
             closed: false,
             retired: Counts::default(),
-            spare_events: Vec::new(),
             last_key: usize::MAX,
         }
     }
@@ -349,7 +343,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         for (_, waiter) in self.waiters.iter_mut() {
             if waiter.grant.is_none() {
                 waiter.grant = Some(Grant::Closed);
-                fx.wake(waiter.event.clone());
+                fx.extend_wake(waiter.waker.take());
             }
         }
     }

@@ -1,46 +1,45 @@
 //! Waiters: queueing, grants, and leaving the queue (served, timed out or dropped).
 
 use std::hash::Hash;
-use std::sync::Arc;
+use std::task::Waker;
 use std::time::Duration;
 
-use event_listener::{Event, EventListener};
-
-use super::{Effects, Grant, KeyId, MAX_SPARE_EVENTS, State, Waiter, WaiterId};
+use super::{Effects, Grant, KeyId, State, Waiter, WaiterId};
 
 impl<K: Eq + Hash + Clone, C> State<K, C> {
-    /// Queues a waiter for `key` after [`Checkout::Wait`], with a listener on its event, which is
-    /// notified when it is granted. The listener is in place before the caller unlocks, so no
-    /// grant can come before it.
-    ///
-    /// Events are recycled: the waiter must stop listening before the call that ends it
-    /// ([`take_grant`](State::take_grant), [`give_up`](State::give_up), [`cancel`](State::cancel)),
-    /// and treat a wakeup as a hint to look, since a late notification for the event's previous
-    /// waiter may reach it.
-    pub(crate) fn enqueue(&mut self, k: KeyId) -> (WaiterId, EventListener) {
-        let event = self
-            .spare_events
-            .pop()
-            .unwrap_or_else(|| Arc::new(Event::new()));
-        let listener = event.listen();
+    /// Queues a waiter for `key` after [`Checkout::Wait`](super::Checkout::Wait), to be woken
+    /// through `waker` when it is granted. Grants and wakers change only under the pool's lock,
+    /// so no grant can be missed.
+    pub(crate) fn enqueue(&mut self, k: KeyId, waker: &Waker) -> WaiterId {
         let seq = self.next_seq;
         self.next_seq += 1;
         let w = self.waiters.insert(Waiter {
             key: k,
             seq,
             grant: None,
-            event,
+            waker: Some(waker.clone()),
         });
         self.keys[k].waiters.push_back(w);
         self.waiting += 1;
-        (w, listener)
+        w
     }
 
-    /// A new listener on a waiting waiter's event, for one woken with no grant yet (a late
-    /// notification for the event's previous waiter): made under the lock, so that a grant made
-    /// after it is sure to notify it.
-    pub(crate) fn listen(&self, w: WaiterId) -> EventListener {
-        self.waiters[w].event.listen()
+    /// A waiter polled again: takes its grant, ending it after `waited`, or keeps `waker` to be
+    /// woken by the grant.
+    pub(crate) fn poll_grant(
+        &mut self,
+        w: WaiterId,
+        waker: &Waker,
+        waited: Duration,
+    ) -> Option<(Grant<C>, KeyId)> {
+        let taken = self.take_grant(w, waited);
+        if taken.is_none() {
+            match &mut self.waiters[w].waker {
+                Some(kept) if kept.will_wake(waker) => {}
+                slot => *slot = Some(waker.clone()),
+            }
+        }
+        taken
     }
 
     /// Takes the waiter's grant, with its key, if it has one, ending the waiter after `waited`.
@@ -87,9 +86,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         }
     }
 
-    /// Ends a waiter that waited `waited`, keeping its event for the next one: a waiting acquire
-    /// costs no allocation once the pool has seen as many waiters at once before.
-    /// Returns the waiter's key and grant.
+    /// Ends a waiter that waited `waited`. Returns its key and grant.
     pub(super) fn remove_waiter(
         &mut self,
         w: WaiterId,
@@ -99,9 +96,6 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         let counts = &mut self.keys[waiter.key].counts;
         counts.waits += 1;
         counts.wait_time = counts.wait_time.saturating_add(waited);
-        if self.spare_events.len() < MAX_SPARE_EVENTS {
-            self.spare_events.push(waiter.event);
-        }
         (waiter.key, waiter.grant)
     }
 
@@ -122,7 +116,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     pub(super) fn grant(&mut self, w: WaiterId, grant: Grant<C>, fx: &mut Effects<C>) {
         let waiter = &mut self.waiters[w];
         waiter.grant = Some(grant);
-        fx.wake(waiter.event.clone());
+        fx.extend_wake(waiter.waker.take());
     }
 
     /// Whether a waiter has been handed its grant and not yet taken it. For tests.

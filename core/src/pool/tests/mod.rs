@@ -73,7 +73,7 @@ pub(super) fn open(
 
 pub(super) fn wait(st: &mut State<u8, Conn>, key: u8, now: Instant) -> WaiterId {
     match st.checkout(&key, now, true, &mut fx()) {
-        Checkout::Wait(k) => st.enqueue(k).0,
+        Checkout::Wait(k) => st.enqueue(k, std::task::Waker::noop()),
         other => panic!("expected to wait, got {other:?}"),
     }
 }

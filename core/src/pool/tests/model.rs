@@ -71,7 +71,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
                 Checkout::Reuse(k, idle) => busy.push((k, idle, true)),
                 Checkout::Connect(k) => connecting.push(k),
                 Checkout::Wait(k) => {
-                    let (w, _) = st.enqueue(k);
+                    let w = st.enqueue(k, std::task::Waker::noop());
                     waiters.push((key, w, arrival));
                     arrival += 1;
                 }

@@ -241,30 +241,39 @@ fn last_key_shortcut_never_mixes_keys() {
     st.check_invariants();
 }
 
-/// A waiter woken with no grant (a late notification for its recycled event's previous waiter)
-/// listens again through the state, and that listener hears the grant that follows.
+/// A waiter polled again with no grant yet keeps its newest waker, and the grant that follows
+/// wakes exactly that one.
 #[test]
-fn relisten_hears_a_later_grant() {
-    use event_listener::Listener;
+fn a_grant_wakes_the_waiters_newest_waker() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::task::{Wake, Waker};
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let (first, second) = (
+        Arc::new(Count(AtomicUsize::new(0))),
+        Arc::new(Count(AtomicUsize::new(0))),
+    );
     let now = Instant::now();
     let mut st = state(1, None);
     let (k, a) = open(&mut st, 1, 1, now);
     let w = match st.checkout(&1, now, true, &mut fx()) {
-        Checkout::Wait(k) => {
-            let (w, first) = st.enqueue(k);
-            drop(first);
-            w
-        }
+        Checkout::Wait(k) => st.enqueue(k, &Waker::from(first.clone())),
         other => panic!("expected to wait, got {other:?}"),
     };
-    assert!(st.take_grant(w, Duration::ZERO).is_none());
-    let again = st.listen(w);
+    assert!(
+        st.poll_grant(w, &Waker::from(second.clone()), Duration::ZERO)
+            .is_none()
+    );
     let mut effects = fx();
     st.checkin(k, a, now, &mut effects);
-    for event in effects.wakes() {
-        event.notify(1);
-    }
-    assert!(again.wait_timeout(Duration::ZERO).is_some(), "notified");
+    effects.wakes().for_each(Waker::wake);
+    assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (0, 1));
     assert_eq!(granted_conn(&mut st, w), 1);
     st.check_invariants();
 }
