@@ -55,6 +55,7 @@ use super::word::Word;
 /// );
 /// # Ok::<(), fusebox_core::breaker::ConfigError>(())
 /// ```
+#[derive(Clone)]
 pub struct Breaker {
     inner: Arc<BreakerInner>,
 }
@@ -65,6 +66,16 @@ pub(crate) struct BreakerInner {
     state: Mutex<BreakerState>,
     pub(crate) probe: Arc<dyn Probe>,
     name: Arc<str>,
+}
+
+impl Outcome {
+    /// A failure for `reason`, with no `Retry-After`.
+    pub fn failure(reason: TripReason) -> Outcome {
+        Outcome::Failure {
+            reason,
+            retry_after: None,
+        }
+    }
 }
 
 /// How an admitted call ended, for [`Permit::record`].
@@ -81,6 +92,37 @@ pub enum Outcome {
         /// (clamped to [`max_retry_after`](BreakerConfig::max_retry_after)).
         retry_after: Option<Duration>,
     },
+}
+
+/// An admitted call that owns a handle to its breaker, for futures that must be `'static`:
+/// [`Breaker::check_owned`] hands it out. Otherwise as [`Permit`].
+#[must_use = "record the call's outcome through the permit, or drop it to count neither way"]
+pub struct OwnedPermit {
+    inner: Arc<BreakerInner>,
+    word: u64,
+}
+
+impl OwnedPermit {
+    /// Records how the call ended, now on the group's clock. Returns the trip if it tripped the
+    /// breaker.
+    pub fn record(self, outcome: Outcome) -> Option<Trip> {
+        let now = self.inner.group.shared.clock.now();
+        self.inner.ended(self.word, now, outcome)
+    }
+
+    /// The epoch the call was admitted under.
+    pub fn epoch(&self) -> u64 {
+        epoch_of(self.word)
+    }
+}
+
+impl fmt::Debug for OwnedPermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedPermit")
+            .field("breaker", &self.inner.name)
+            .field("epoch", &self.epoch())
+            .finish()
+    }
 }
 
 /// An admitted call: [`Breaker::check`] hands it out, and the call's outcome is recorded through
@@ -132,6 +174,24 @@ impl Breaker {
         Err(self.refusal(word))
     }
 
+    /// Like [`check`](Breaker::check), with a permit that owns a handle to the breaker (one
+    /// reference count more): for a `'static` future, such as a tower service's.
+    ///
+    /// # Errors
+    ///
+    /// As [`check`](Breaker::check).
+    pub fn check_owned(&self) -> Result<OwnedPermit, OpenError> {
+        let word = self.inner.word.load();
+        if word & REJECTING == 0 {
+            return Ok(OwnedPermit {
+                inner: self.inner.clone(),
+                word,
+            });
+        }
+        Err(self.refusal(word))
+    }
+
+    #[cold]
     fn refusal(&self, word: u64) -> OpenError {
         let shared = &self.inner.group.shared;
         let trip = match self.inner.word.trip() {
@@ -217,49 +277,22 @@ impl Permit<'_> {
     /// The call succeeded.
     #[inline]
     pub fn success(self) {
-        let inner = &*self.breaker.inner;
-        if inner.word.load() == self.word && self.word & COUNTING == 0 {
-            return; // nothing counted that a success would reset
-        }
-        let epoch = epoch_of(self.word);
-        self.breaker
-            .inner
-            .apply(None, |s, c| s.recorded(epoch, Ended::Success, c));
+        self.breaker.inner.succeeded(self.word);
     }
 
     /// The call failed at `now` for `reason`. Returns the trip if this failure tripped the
     /// breaker (which then starts or joins the group's recovery).
     pub fn failure(self, now: Instant, reason: TripReason) -> Option<Trip> {
-        self.record(
-            now,
-            Outcome::Failure {
-                reason,
-                retry_after: None,
-            },
-        )
+        let outcome = Outcome::Failure {
+            reason,
+            retry_after: None,
+        };
+        self.breaker.inner.ended(self.word, now, outcome)
     }
 
     /// Records how the call ended at `now`. Returns the trip if it tripped the breaker.
     pub fn record(self, now: Instant, outcome: Outcome) -> Option<Trip> {
-        let (ended, retry_after) = match outcome {
-            Outcome::Success => {
-                self.success();
-                return None;
-            }
-            Outcome::Failure {
-                reason,
-                retry_after,
-            } => (Ended::Failure { now, reason }, retry_after),
-        };
-        let epoch = epoch_of(self.word);
-        let change = self
-            .breaker
-            .inner
-            .apply(retry_after, |s, c| s.recorded(epoch, ended, c));
-        match change {
-            Change::Tripped(trip) => Some(trip),
-            _ => None,
-        }
+        self.breaker.inner.ended(self.word, now, outcome)
     }
 
     /// The epoch the call was admitted under.
@@ -269,6 +302,40 @@ impl Permit<'_> {
 }
 
 impl BreakerInner {
+    /// A call admitted with `word` succeeded.
+    #[inline]
+    pub(crate) fn succeeded(self: &Arc<Self>, word: u64) {
+        if self.word.load() == word && word & COUNTING == 0 {
+            return; // nothing counted that a success would reset
+        }
+        let epoch = epoch_of(word);
+        self.apply(None, |s, c| s.recorded(epoch, Ended::Success, c));
+    }
+
+    /// A call admitted with `word` ended at `now` as `outcome`: the trip, if it tripped.
+    pub(crate) fn ended(
+        self: &Arc<Self>,
+        word: u64,
+        now: Instant,
+        outcome: Outcome,
+    ) -> Option<Trip> {
+        let (ended, retry_after) = match outcome {
+            Outcome::Success => {
+                self.succeeded(word);
+                return None;
+            }
+            Outcome::Failure {
+                reason,
+                retry_after,
+            } => (Ended::Failure { now, reason }, retry_after),
+        };
+        let epoch = epoch_of(word);
+        match self.apply(retry_after, |s, c| s.recorded(epoch, ended, c)) {
+            Change::Tripped(trip) => Some(trip),
+            _ => None,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, BreakerState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -70,6 +70,8 @@ mod error;
 mod events;
 mod group;
 mod handle;
+#[cfg(feature = "tower")]
+mod layer;
 mod policy;
 mod recovery;
 mod state;
@@ -79,6 +81,8 @@ pub use config::{BreakerConfig, BreakerConfigBuilder, MAX_PROBE_INTERVAL, MAX_WI
 pub use error::{ConfigError, OpenError};
 pub use events::{Event, EventKind};
 pub use group::RecoveryGroup;
-pub use handle::{Breaker, Outcome, Permit};
+pub use handle::{Breaker, Outcome, OwnedPermit, Permit};
+#[cfg(feature = "tower")]
+pub use layer::{BreakerError, BreakerLayer, BreakerService, ResponseFuture};
 pub use recovery::Probe;
 pub use state::{State, Trip, TripCause, TripReason};
