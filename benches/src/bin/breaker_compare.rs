@@ -1,7 +1,7 @@
 //! Circuit-breaker overhead: fusebox against failsafe and recloser.
 //!
-//! Run with `cargo run --release -p fusebox-benches --bin breaker_compare [-- --quick]
-//! [-- --svg PATH]`.
+//! Run with `cargo run --release -p fusebox-benches --features peers --bin breaker_compare
+//! [-- --quick] [-- --svg PATH]`.
 //!
 //! # What is measured
 //!
@@ -216,8 +216,11 @@ fn print_report(args: &Args, plan: Plan, rows: &[Row], fuse: (f64, f64), seconds
         flags.push_str(&format!(" --svg {}", path.display()));
     }
     let command = match flags.is_empty() {
-        true => "cargo run --release -p fusebox-benches --bin breaker_compare".to_owned(),
-        false => format!("cargo run --release -p fusebox-benches --bin breaker_compare --{flags}"),
+        true => "cargo run --release -p fusebox-benches --features peers --bin breaker_compare"
+            .to_owned(),
+        false => format!(
+            "cargo run --release -p fusebox-benches --features peers --bin breaker_compare --{flags}"
+        ),
     };
     println!("# Circuit breakers: closed check and fail-fast rejection\n");
     println!("- command: `{command}`");

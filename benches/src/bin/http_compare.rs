@@ -1,8 +1,8 @@
 //! HTTP/1.1 client throughput and latency: fusebox against hyper-util, reqwest and a new
 //! connection per request.
 //!
-//! Run with `cargo run --release -p fusebox-benches --bin http_compare [-- --quick]
-//! [-- --svg PATH]`.
+//! Run with `cargo run --release -p fusebox-benches --features peers --bin http_compare
+//! [-- --quick] [-- --svg PATH]`.
 //!
 //! # Setup
 //!
@@ -334,8 +334,12 @@ fn print_report(
         flags.push_str(&format!(" --workloads {}", ids.join(",")));
     }
     let command = match flags.is_empty() {
-        true => "cargo run --release -p fusebox-benches --bin http_compare".to_owned(),
-        false => format!("cargo run --release -p fusebox-benches --bin http_compare --{flags}"),
+        true => {
+            "cargo run --release -p fusebox-benches --features peers --bin http_compare".to_owned()
+        }
+        false => format!(
+            "cargo run --release -p fusebox-benches --features peers --bin http_compare --{flags}"
+        ),
     };
     println!("# HTTP/1.1 clients: fusebox, hyper-util, reqwest, a new connection per request\n");
     println!("- command: `{command}`");

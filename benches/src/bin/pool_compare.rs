@@ -1,6 +1,7 @@
 //! Pool checkout throughput: fusebox against deadpool, bb8, mobc and qp.
 //!
-//! Run with `cargo run --release -p fusebox-benches --bin pool_compare [-- --quick] [--svg PATH]`.
+//! Run with `cargo run --release -p fusebox-benches --features peers --bin pool_compare
+//! [-- --quick] [--svg PATH]`.
 //!
 //! # Workload
 //!
@@ -154,7 +155,7 @@ impl Args {
         if let Some(path) = &self.svg {
             flags.push_str(&format!(" --svg {}", path.display()));
         }
-        let base = "cargo run --release -p fusebox-benches --bin pool_compare";
+        let base = "cargo run --release -p fusebox-benches --features peers --bin pool_compare";
         match flags.is_empty() {
             true => base.to_owned(),
             false => format!("{base} --{flags}"),

@@ -1,7 +1,7 @@
 //! One pool, one cell, one loop: a target for callgrind and perf, not a benchmark.
 //!
 //! ```text
-//! cargo build --release -p fusebox-benches --bin pool_profile
+//! cargo build --release -p fusebox-benches --features peers --bin pool_profile
 //! valgrind --tool=callgrind target/release/pool_profile fusebox 8 1 get 100000
 //! ```
 //!
