@@ -1,5 +1,37 @@
 //! The smol adapter of fusebox: a clock, a spawner and a TCP dialer on smol and async-io.
 //!
+//! An application on smol passes `SmolRuntime::new()` to whatever it builds, and that is all:
+//!
+//! ```text
+//! let client = fusebox_http::Client::builder().runtime(SmolRuntime::new()).build()?;
+//! let pool = Pool::builder(factory).max_per_key(8).runtime(SmolRuntime::new()).build()?;
+//! ```
+//!
+//! The pool, in full:
+//!
+//! ```
+//! # use std::convert::Infallible;
+//! # use fusebox_core::{Connect, Connection, Pool, Wait};
+//! # struct Conn;
+//! # impl Connection for Conn {}
+//! # struct Factory;
+//! # impl Connect<String> for Factory {
+//! #     type Conn = Conn;
+//! #     type Error = Infallible;
+//! #     async fn connect(&self, _db: &String) -> Result<Conn, Infallible> { Ok(Conn) }
+//! # }
+//! use fusebox_smol::SmolRuntime;
+//!
+//! let pool = Pool::builder(Factory).max_per_key(8).runtime(SmolRuntime::new()).build()?;
+//! # smol::block_on(async {
+//! let conn = pool.acquire(&"db-1".to_string(), Wait::Forever).await?;
+//! # drop(conn);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! What is behind it:
 //! [`SmolRuntime`] implements the runtime traits of [`fusebox_core::rt`] ([`Clock`],
 //! [`Spawner`] and [`Dial`]): timers are `async_io::Timer`s, tasks run on smol's global executor
 //! or on an [`Executor`] of your own, and TCP streams are `async_net::TcpStream`s, which already

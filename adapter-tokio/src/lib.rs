@@ -1,5 +1,38 @@
 //! The tokio adapter of fusebox: a clock, a spawner and a TCP dialer on tokio.
 //!
+//! An application on tokio passes `TokioRuntime::new()` to whatever it builds, and that is all:
+//!
+//! ```text
+//! let client = fusebox_http::Client::builder().runtime(TokioRuntime::new()).build()?;
+//! let pool = Pool::builder(factory).max_per_key(8).runtime(TokioRuntime::new()).build()?;
+//! ```
+//!
+//! The pool, in full:
+//!
+//! ```
+//! # use std::convert::Infallible;
+//! # use fusebox_core::{Connect, Connection, Pool, Wait};
+//! # struct Conn;
+//! # impl Connection for Conn {}
+//! # struct Factory;
+//! # impl Connect<String> for Factory {
+//! #     type Conn = Conn;
+//! #     type Error = Infallible;
+//! #     async fn connect(&self, _db: &String) -> Result<Conn, Infallible> { Ok(Conn) }
+//! # }
+//! use fusebox_tokio::TokioRuntime;
+//!
+//! # let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! # tokio_rt.block_on(async {
+//! let pool = Pool::builder(Factory).max_per_key(8).runtime(TokioRuntime::new()).build()?;
+//! let conn = pool.acquire(&"db-1".to_string(), Wait::Forever).await?;
+//! # drop(conn);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! What is behind it:
 //! [`TokioRuntime`] implements the runtime traits of [`fusebox_core::rt`] ([`Clock`],
 //! [`Spawner`] and [`Dial`]) on a tokio [`Handle`], so that a fusebox pool or client runs on
 //! tokio. Time is read through `tokio::time`, so tokio's paused time (`tokio::time::pause` and
