@@ -23,12 +23,38 @@ impl fmt::Display for TestError {
 
 impl std::error::Error for TestError {}
 
+/// A callback of [`Connection`] that a test can make panic ([`TestFactory::panic_next`]) or
+/// observe ([`TestFactory::on_callback`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Callback {
+    /// [`Connection::is_usable`].
+    IsUsable,
+    /// [`Connection::idle_timeout`].
+    IdleTimeout,
+    /// [`Connection::close`] (the future it returns, when first polled).
+    Close,
+}
+
+impl Callback {
+    fn index(self) -> usize {
+        match self {
+            Callback::IsUsable => 0,
+            Callback::IdleTimeout => 1,
+            Callback::Close => 2,
+        }
+    }
+}
+
+type CallbackHook = Arc<dyn Fn(Callback) + Send + Sync>;
+type DropHook = Box<dyn FnOnce() + Send>;
+
 /// A factory of [`TestConn`]s. Clones share one record and one set of controls.
 ///
 /// Connections get ids 1, 2, 3, … in the order they are created. By default every connect succeeds
 /// at its first poll; [`hold`](TestFactory::hold) makes connects wait until
 /// [`release`](TestFactory::release)d, [`fail_next`](TestFactory::fail_next) makes the next ones
-/// fail.
+/// fail. [`panic_next`](TestFactory::panic_next) makes a connection callback panic, and
+/// [`on_callback`](TestFactory::on_callback) runs test code inside one.
 #[derive(Clone, Default)]
 pub struct TestFactory {
     shared: Arc<Shared>,
@@ -39,6 +65,7 @@ struct Shared {
     next_id: AtomicU64,
     attempts: AtomicUsize,
     in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
     fail_next: AtomicUsize,
     yield_in_connect: AtomicBool,
     dropped: AtomicUsize,
@@ -46,6 +73,10 @@ struct Shared {
     closed: Mutex<Vec<u64>>,
     conn_idle_timeout: Mutex<Option<Duration>>,
     usable: Mutex<HashMap<u64, Arc<AtomicBool>>>,
+    /// Per [`Callback`]: how many of its next calls panic.
+    panics: [AtomicUsize; 3],
+    on_callback: Mutex<Option<CallbackHook>>,
+    on_connect_drop: Mutex<Option<DropHook>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -71,6 +102,45 @@ impl TestFactory {
     /// Connect futures alive now (started and neither finished nor dropped).
     pub fn in_flight(&self) -> usize {
         self.shared.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The most connect futures alive at once so far.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Makes the next `n` calls of `callback`, on any connection, panic.
+    pub fn panic_next(&self, callback: Callback, n: usize) {
+        self.shared.panics[callback.index()].fetch_add(n, Ordering::SeqCst);
+    }
+
+    /// Calls of `callback` still to panic.
+    pub fn panics_left(&self, callback: Callback) -> usize {
+        self.shared.panics[callback.index()].load(Ordering::SeqCst)
+    }
+
+    /// Runs `hook` at the start of every connection callback (before any panic it is set to
+    /// make), on the thread that calls it: a test can call back into the pool from there.
+    /// [`clear_hooks`](Self::clear_hooks) removes it (a hook holding a pool handle keeps the pool
+    /// alive until then).
+    pub fn on_callback(&self, hook: impl Fn(Callback) + Send + Sync + 'static) {
+        *lock(&self.shared.on_callback) = Some(Arc::new(hook));
+    }
+
+    /// Runs `hook` once, when the next connect future is dropped (finished or not), before it
+    /// counts as no longer in flight.
+    pub fn on_connect_drop(&self, hook: impl FnOnce() + Send + 'static) {
+        *lock(&self.shared.on_connect_drop) = Some(Box::new(hook));
+    }
+
+    /// Removes the hooks set by [`on_callback`](Self::on_callback) and
+    /// [`on_connect_drop`](Self::on_connect_drop).
+    pub fn clear_hooks(&self) {
+        let hooks = (
+            lock(&self.shared.on_callback).take(),
+            lock(&self.shared.on_connect_drop).take(),
+        );
+        drop(hooks);
     }
 
     /// Makes the next `n` connects fail with [`TestError`] (once past the gate, if held).
@@ -151,7 +221,8 @@ impl<K: Send + Sync + 'static> Connect<K> for TestFactory {
     fn connect(&self, _key: &K) -> impl Future<Output = Result<TestConn, TestError>> + Send {
         let shared = self.shared.clone();
         shared.attempts.fetch_add(1, Ordering::SeqCst);
-        shared.in_flight.fetch_add(1, Ordering::SeqCst);
+        let live = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(live, Ordering::SeqCst);
         let in_flight = InFlight(shared.clone());
         let yields = shared.yield_in_connect.load(Ordering::SeqCst);
         async move {
@@ -177,7 +248,27 @@ struct InFlight(Arc<Shared>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
+        let hook = lock(&self.0.on_connect_drop).take();
+        if let Some(hook) = hook {
+            hook();
+        }
         self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Shared {
+    /// What every connection callback does first: run the test's hook, then panic if asked to.
+    fn enter(&self, callback: Callback) {
+        let hook = lock(&self.on_callback).clone();
+        if let Some(hook) = hook {
+            hook(callback);
+        }
+        let panics = self.panics[callback.index()]
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if panics {
+            panic!("{callback:?} panics, as the test asked");
+        }
     }
 }
 
@@ -281,14 +372,17 @@ impl fmt::Debug for TestConn {
 
 impl Connection for TestConn {
     fn is_usable(&self) -> bool {
+        self.shared.enter(Callback::IsUsable);
         self.usable.load(Ordering::SeqCst)
     }
 
     fn idle_timeout(&self) -> Option<Duration> {
+        self.shared.enter(Callback::IdleTimeout);
         self.idle_timeout
     }
 
     async fn close(self) {
+        self.shared.enter(Callback::Close);
         // Recorded after the drop, so that a test that sees a connection closed also sees it
         // gone from `live()`, whatever thread ran the close.
         let (id, shared) = (self.id, self.shared.clone());

@@ -2,7 +2,8 @@
 //!
 //! - [`TestFactory`] and [`TestConn`]: a connection factory whose behaviour a test controls (fail
 //!   the next connects, hold connects until released) and that records what happened to its
-//!   connections (created, closed, dropped).
+//!   connections (created, closed, dropped); its connections' callbacks can be made to panic or
+//!   to call back into the pool ([`Callback`]).
 //! - [`Harness`]: "the runtime" a scenario runs on, with implementations for tokio
 //!   ([`TokioHarness`], current-thread or multi-thread), smol ([`SmolHarness`]) and the manual clock
 //!   ([`ManualHarness`], which also implements [`TimeControl`]).
@@ -19,7 +20,7 @@ mod harness;
 mod pool;
 mod probe;
 
-pub use conn::{TestConn, TestError, TestFactory};
+pub use conn::{Callback, TestConn, TestError, TestFactory};
 pub use harness::{
     Harness, ManualHarness, SETTLE_BOUND, SmolHarness, Task, TimeControl, TokioHarness,
 };

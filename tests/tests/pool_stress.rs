@@ -1,10 +1,11 @@
 //! 64 tasks on a multi-threaded tokio runtime hammer 8 keys with bounded loops (every kind of
 //! wait, cancellation at a random point, discards, connections going bad); afterwards the pool's
-//! counts add up and no connection or slot has leaked.
+//! counts add up and no connection or slot has leaked. And a fairness run: under `max_total`, how
+//! long acquires wait when every key competes for the same few connections.
 #![forbid(unsafe_code)]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fusebox_core::{Pool, Wait};
@@ -152,6 +153,11 @@ fn hammer(max_per_key: usize, max_total: Option<usize>) {
             (total.idle + total.busy) as u64 + total.closed_total(),
             "every connection made is open or was closed for a counted reason: {total:?}"
         );
+        // 64 tasks on 8 keys of 2 or 3 connections: many waited, and waiting took time.
+        assert!(
+            total.waits > 0 && total.wait_time > Duration::ZERO,
+            "{total:?}"
+        );
         assert_eq!(total.connect_failures, 0);
         assert_eq!(total.created, f.created() as u64);
         assert!(f.attempts() >= f.created());
@@ -203,4 +209,127 @@ fn hammer_8_keys_from_64_tasks() {
 #[test]
 fn hammer_8_keys_from_64_tasks_under_max_total() {
     hammer(3, Some(12));
+}
+
+/// One acquire of the fairness run: its place in arrival order, its place in the order acquires
+/// were served, and how long it waited.
+#[derive(Debug, Clone, Copy)]
+struct Served {
+    arrived: u64,
+    served: u64,
+    waited: Duration,
+}
+
+/// For each acquire, how many that arrived after it were served before it: zero for all under
+/// strict first come first served (a little more, since arrival and service are stamped outside
+/// the pool's lock). The worst.
+fn worst_overtaking(runs: &[Served]) -> u64 {
+    let mut by_arrival = runs.to_vec();
+    by_arrival.sort_unstable_by_key(|r| r.arrived);
+    // Walking back from the latest arrival: `later` holds the service ranks of those that arrived
+    // after the current one, sorted.
+    let mut later: Vec<u64> = Vec::with_capacity(runs.len());
+    let mut worst = 0;
+    for r in by_arrival.iter().rev() {
+        let at = later.partition_point(|&s| s < r.served);
+        worst = worst.max(at as u64);
+        later.insert(at, r.served);
+    }
+    worst
+}
+
+/// 64 tasks on 8 keys share 8 connections (`max_total` 8, up to 8 per key), each acquiring at
+/// random keys and holding the connection across a yield: with first come first served across
+/// keys, no acquire waits for long while others, later, are served. Prints the waits
+/// (`cargo test -p fusebox-tests --test pool_stress -- --nocapture fair`).
+#[test]
+fn fair_across_keys_under_max_total() {
+    const ROUNDS: u64 = 50;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    let f = TestFactory::new();
+    f.yield_in_connect(true);
+    runtime.block_on(async {
+        let pool: TestPool = Pool::builder(f.clone())
+            .max_per_key(8)
+            .max_total(8)
+            .runtime(TokioRuntime::new())
+            .build()
+            .unwrap();
+        let arrivals = Arc::new(AtomicU64::new(0));
+        let services = Arc::new(AtomicU64::new(0));
+        let runs = Arc::new(Mutex::new(Vec::new()));
+        let workers: Vec<_> = (0..TASKS)
+            .map(|seed| {
+                let (pool, arrivals, services, runs) = (
+                    pool.clone(),
+                    arrivals.clone(),
+                    services.clone(),
+                    runs.clone(),
+                );
+                tokio::spawn(async move {
+                    let mut rng = fastrand::Rng::with_seed(seed);
+                    for _ in 0..ROUNDS {
+                        let key = KEYS[rng.usize(..KEYS.len())];
+                        let start = Instant::now();
+                        let arrived = arrivals.fetch_add(1, Ordering::SeqCst);
+                        let conn = pool.acquire(&key, Wait::Forever).await.expect("served");
+                        let served = services.fetch_add(1, Ordering::SeqCst);
+                        let waited = start.elapsed();
+                        runs.lock().unwrap().push(Served {
+                            arrived,
+                            served,
+                            waited,
+                        });
+                        for _ in 0..rng.usize(1..4) {
+                            tokio::task::yield_now().await;
+                        }
+                        drop(conn);
+                    }
+                })
+            })
+            .collect();
+        let all = async {
+            for w in workers {
+                w.await.expect("a worker panicked");
+            }
+        };
+        tokio::time::timeout(RUN_BOUND, all)
+            .await
+            .expect("the workers stalled: a lost wakeup or a leaked slot");
+
+        let runs = runs.lock().unwrap().clone();
+        assert_eq!(runs.len() as u64, TASKS * ROUNDS);
+        let mut waits: Vec<Duration> = runs.iter().map(|r| r.waited).collect();
+        waits.sort_unstable();
+        let at = |q: f64| waits[((waits.len() - 1) as f64 * q) as usize];
+        let total = pool.stats().total;
+        println!(
+            "fairness: {} acquires from {TASKS} tasks on {} keys, max_total 8: wait median {:?}, \
+             p99 {:?}, worst {:?}; worst overtaking {} (later arrivals served first); \
+             pool: {} waits, {:?} waited, {} evicted",
+            runs.len(),
+            KEYS.len(),
+            at(0.5),
+            at(0.99),
+            at(1.0),
+            worst_overtaking(&runs),
+            total.waits,
+            total.wait_time,
+            total.evicted,
+        );
+        assert!(total.open() <= 8, "{total:?}");
+        assert!(
+            total.waits > 0 && total.wait_time > Duration::ZERO,
+            "{total:?}"
+        );
+        assert_eq!(
+            total.created,
+            (total.idle + total.busy) as u64 + total.closed_total(),
+            "{total:?}"
+        );
+    });
 }

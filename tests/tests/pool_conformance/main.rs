@@ -9,17 +9,14 @@
 //! [`TimeControl`]: fusebox_tests::TimeControl
 #![forbid(unsafe_code)]
 
-#[path = "pool_conformance/basics.rs"]
 mod basics;
-#[path = "pool_conformance/cancel.rs"]
+mod callbacks;
 mod cancel;
-#[path = "pool_conformance/config.rs"]
 mod config;
-#[path = "pool_conformance/lifecycle.rs"]
+mod fairness;
+mod handoff;
 mod lifecycle;
-#[path = "pool_conformance/timing.rs"]
 mod timing;
-#[path = "pool_conformance/waiting.rs"]
 mod waiting;
 
 // Destination keys of the scenarios. Not `&'static str`: a key type with a lifetime in it makes
@@ -76,6 +73,15 @@ macro_rules! everywhere {
                 lifecycle::close_fails_waiters_and_closes_idle_then_busy,
                 lifecycle::close_with_a_connect_in_flight_leaks_nothing,
                 lifecycle::dropping_the_pool_closes_idle_connections,
+                handoff::forwarded_grant_is_checked_like_idle,
+                handoff::cancelled_grant_keeps_its_place_for_reuse,
+                handoff::cancelled_grant_keeps_its_place_for_eviction,
+                handoff::abandoned_connect_is_gone_before_its_slot_goes_on,
+                fairness::older_waiter_of_another_key_is_served_first,
+                callbacks::is_usable_that_panics_loses_no_capacity,
+                callbacks::idle_timeout_that_panics_loses_no_capacity,
+                callbacks::close_that_panics_loses_no_capacity,
+                callbacks::callbacks_that_call_the_pool_do_not_deadlock,
             ]
         );
     };
@@ -106,6 +112,10 @@ instantiate!(
         timing::reaper_keeps_keys_in_use,
         timing::reaper_ends_when_the_pool_closes,
         timing::connect_timeout_at_the_boundary,
+        timing::reaper_takes_the_shorter_idle_timeout,
+        timing::waits_and_wait_time_are_counted,
+        handoff::late_grant_is_checked_for_expiry,
+        handoff::timed_out_connect_is_gone_before_its_slot_goes_on,
     ]
 );
 

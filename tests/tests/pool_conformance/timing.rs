@@ -393,3 +393,75 @@ pub(crate) async fn reap_interval_beyond_the_representable_never_reaps<H: TimeCo
         }
     );
 }
+
+/// The reaper judges a connection by the shorter of its own idle timeout and the pool's: one that
+/// announces decades is still reaped after the pool's timeout, one that announces less sooner.
+pub(crate) async fn reaper_takes_the_shorter_idle_timeout<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let pool = builder(h, &f)
+        .max_per_key(1)
+        .idle_timeout(Duration::from_secs(90))
+        .reap_interval(Duration::from_secs(100))
+        .build()
+        .unwrap();
+    h.run_ready();
+    f.set_conn_idle_timeout(Some(Duration::from_secs(30 * 365 * 24 * 3600)));
+    drop(pool.acquire(&A, Wait::None).await.unwrap());
+    f.set_conn_idle_timeout(Some(Duration::from_secs(20)));
+    drop(pool.acquire(&B, Wait::None).await.unwrap());
+    h.advance(Duration::from_secs(100));
+    h.run_ready();
+    assert_eq!(f.closed(), [1, 2], "both past their timeout at the round");
+    let total = pool.stats().total;
+    assert_eq!((total.created, total.expired, total.idle), (2, 2, 0));
+}
+
+/// Every acquire that waited is counted once, with the time it waited: served, timed out, or
+/// dropped in line; acquires that did not wait add nothing.
+pub(crate) async fn waits_and_wait_time_are_counted<H: TimeControl>(h: &H) {
+    let f = TestFactory::new();
+    let pool = builder(h, &f).max_per_key(1).build().unwrap();
+    let held = pool.acquire(&A, Wait::None).await.unwrap();
+    let waits = |pool: &fusebox_tests::TestPool| {
+        let c = pool.stats_for(&A).unwrap();
+        (c.waits, c.wait_time)
+    };
+    assert_eq!(waits(&pool), (0, Duration::ZERO), "no wait yet");
+    assert!(pool.acquire(&A, Wait::None).await.is_err());
+    assert_eq!(
+        waits(&pool),
+        (0, Duration::ZERO),
+        "Wait::None does not wait"
+    );
+
+    // Served after 3 s.
+    let mut w = Probe::new(pool.acquire(&A, Wait::Forever));
+    w.assert_pending();
+    h.advance(Duration::from_secs(3));
+    drop(held);
+    let held = w.ready().expect("served");
+    assert_eq!(waits(&pool), (1, Duration::from_secs(3)));
+
+    // Timed out after 2 s.
+    let mut w = Probe::new(pool.acquire(&A, Wait::Up(Duration::from_secs(2))));
+    w.assert_pending();
+    h.advance(Duration::from_secs(2));
+    assert!(w.ready().unwrap_err().is_timeout());
+    assert_eq!(waits(&pool), (2, Duration::from_secs(5)));
+
+    // Dropped in line after 1 s.
+    let mut w = Probe::new(pool.acquire(&A, Wait::Forever));
+    w.assert_pending();
+    h.advance(Duration::from_secs(1));
+    drop(w);
+    assert_eq!(waits(&pool), (3, Duration::from_secs(6)));
+
+    drop(held);
+    drop(pool.acquire(&A, Wait::None).await.unwrap());
+    let c = pool.stats_for(&A).unwrap();
+    assert_eq!(
+        (c.waits, c.wait_time, c.timed_out),
+        (3, Duration::from_secs(6), 2)
+    );
+    assert_eq!(c.created, (c.idle + c.busy) as u64 + c.closed_total());
+}
