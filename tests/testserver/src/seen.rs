@@ -122,6 +122,7 @@ impl Log {
         self.changed.notify(usize::MAX);
     }
 
+    #[cfg(feature = "tls")]
     pub(crate) fn handshake(&self, handshake: Handshake) {
         lock(&self.handshakes).push(handshake);
         self.changed.notify(usize::MAX);

@@ -80,17 +80,24 @@ impl Wire {
 
     /// Closes gracefully: TLS `close_notify`, a FIN, then reads and drops what the client still
     /// sends until it closes too, for at most [`LINGER`].
-    pub(crate) fn close(mut self, stop: &AtomicBool) {
-        #[cfg(feature = "tls")]
-        if let Wire::Tls(tls) = &mut self {
-            tls.conn.send_close_notify();
-            let _ = flush(tls.as_mut(), stop);
-        }
-        let _ = self.tcp().shutdown(Shutdown::Write);
+    pub(crate) fn close(self, stop: &AtomicBool) {
+        // Without TLS, the match has one arm.
+        #[cfg_attr(not(feature = "tls"), allow(clippy::infallible_destructuring_match))]
+        let tcp = match self {
+            Wire::Plain(tcp) => tcp,
+            #[cfg(feature = "tls")]
+            Wire::Tls(mut tls) => {
+                tls.conn.send_close_notify();
+                let _ = flush(tls.as_mut(), stop);
+                tls.sock
+            }
+        };
+        let mut tcp = tcp;
+        let _ = tcp.shutdown(Shutdown::Write);
         let until = Instant::now() + LINGER;
         while Instant::now() < until && !stop.load(Ordering::SeqCst) {
             let mut chunk = [0u8; 16 * 1024];
-            match self.tcp().read(&mut chunk) {
+            match tcp.read(&mut chunk) {
                 Ok(0) => return,
                 Ok(_) => {}
                 Err(e) if is_timeout(&e) => {}

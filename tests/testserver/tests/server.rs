@@ -62,7 +62,10 @@ fn cuts_break_off_where_told_and_close_gracefully() {
     let mut stream = connect(&server);
     stream.write_all(b"GET /head HTTP/1.1\r\n\r\n").unwrap();
     let (got, error) = read_all(&mut stream);
-    assert_eq!((got.as_slice(), error), (&b"HTTP/1.1 200 Whatever\r"[..], None));
+    assert_eq!(
+        (got.as_slice(), error),
+        (&b"HTTP/1.1 200 Whatever\r"[..], None)
+    );
     let mut stream = connect(&server);
     stream.write_all(GET).unwrap();
     let (got, error) = read_all(&mut stream);
