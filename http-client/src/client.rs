@@ -3,7 +3,8 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use fusebox_core::breaker::{BreakerConfig, RecoveryGroup};
@@ -19,6 +20,7 @@ use hyper::body::Incoming;
 use crate::body;
 use crate::builder::Builder;
 use crate::conn::{HttpConnection, ReqBody, SendError};
+use crate::retry;
 use crate::{Connector, Error, Origin};
 
 /// An HTTP/1.1 client that keeps connections alive in a [`Pool`] keyed by [`Origin`].
@@ -29,9 +31,28 @@ use crate::{Connector, Error, Origin};
 /// body read whole, as [`Bytes`].
 ///
 /// Connections are reused per origin (scheme + host + port). One that fails or times out during
-/// a request is discarded, never pooled again. A request that meets a pooled connection the
-/// server has just closed, before any of it was written, is sent again on another connection,
-/// so that race never reaches the caller.
+/// a request is discarded, never pooled again, and so is one whose response said
+/// `Connection: close` (or was HTTP/1.0 without `Connection: keep-alive`).
+///
+/// # The keep-alive race
+///
+/// A server may close an idle keep-alive connection just as the client sends a request on it.
+/// A request that fails that way on a *reused* connection, before any byte of the response
+/// arrived, is sent again on another connection: always when nothing of it was written; when it
+/// was written, only if its method is idempotent (`GET`, `HEAD`, `PUT`, `DELETE`, `OPTIONS`,
+/// `TRACE`) or it carries the [`Retryable`](crate::Retryable) extension (bodies are held whole,
+/// so they can always be replayed). A request that fails on a connection opened for it is never
+/// sent again: that is the server's answer, not a race. Each closed connection met this way is
+/// discarded; [`retries`](Client::retries) counts the requests sent again.
+///
+/// # Overload
+///
+/// The wait for a pooled connection has its own limit, the pool timeout (half the request
+/// timeout by default), and its own error, [`Error::is_pool_timeout`]: under more load than
+/// `max_per_host` connections carry, requests fail fast in the queue instead of getting a
+/// connection too late to use it. A request whose deadline has passed when its connection
+/// arrives is not sent, and the connection goes back to the pool unused, so that overload
+/// never becomes a storm of reconnects.
 ///
 /// ```no_run
 /// use fusebox_http::Client;
@@ -55,9 +76,13 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) spawner: Arc<dyn Spawner>,
     pub(crate) request_timeout: Duration,
+    /// The most a request waits for a pooled connection.
+    pub(crate) pool_timeout: Duration,
     pub(crate) max_body_size: usize,
     /// How many connections to one host a request may try: each retry discards one.
     pub(crate) max_attempts: usize,
+    /// Requests sent again after meeting a closed keep-alive connection.
+    pub(crate) retries: AtomicU64,
 }
 
 impl Client {
@@ -96,17 +121,36 @@ impl Client {
     /// Dropping the future abandons the request; a connection it was using is discarded, not
     /// returned to the pool.
     pub async fn send<B: Into<Bytes>>(&self, req: Request<B>) -> Result<Response<Bytes>, Error> {
-        let (origin, req) = prepare(req)?;
+        self.send_timed(req).await.0
+    }
+
+    /// As [`send`](Client::send), and the instant (on the client's clock) at which the
+    /// connection that carried the last attempt was handed to the request; `None` if the
+    /// request never got a connection. A breaker times a call from there, not from when it
+    /// began to queue.
+    pub(crate) async fn send_timed<B: Into<Bytes>>(
+        &self,
+        req: Request<B>,
+    ) -> (Result<Response<Bytes>, Error>, Option<Instant>) {
+        let (origin, req) = match prepare(req) {
+            Ok(prepared) => prepared,
+            Err(e) => return (Err(e), None),
+        };
         let limit = self.inner.request_timeout;
         let clock = &self.inner.clock;
-        let deadline = clock.sleep_from(clock.now(), limit);
+        let start = clock.now();
+        let deadline = clock.sleep_from(start, limit);
         let timeout = async {
             deadline.await;
             Err(Error::timeout(limit))
         };
-        future::or(self.exchange(&origin, req), timeout)
-            .await
-            .map_err(|e| e.with_origin(&origin))
+        let mut handed = None;
+        let result = future::or(
+            self.exchange(&origin, req, start.checked_add(limit), &mut handed),
+            timeout,
+        )
+        .await;
+        (result.map_err(|e| e.with_origin(&origin)), handed)
     }
 
     /// Sends a `GET` of `uri` with no body and reads the whole response.
@@ -137,6 +181,12 @@ impl Client {
         self.inner.pool.stats_for(origin)
     }
 
+    /// How many requests were sent again because they met a pooled connection the server had
+    /// just closed (the keep-alive race): see [`Client`]. Over this client and its clones.
+    pub fn retries(&self) -> u64 {
+        self.inner.retries.load(Ordering::Relaxed)
+    }
+
     /// Closes the client's pool, for this client and its clones: idle connections close now,
     /// busy ones when their request ends, and new requests fail with
     /// [`is_closed`](Error::is_closed).
@@ -155,56 +205,79 @@ impl Client {
         &self.inner.clock
     }
 
-    /// One request, without the request timeout: acquire, send, retry if the connection turned
-    /// out stale, read the response.
+    /// One request, without the request timeout: acquire, send, send again if the connection
+    /// turned out closed, read the response. `handed` is set to when each connection arrives.
     async fn exchange(
         &self,
         origin: &Origin,
         mut req: Request<ReqBody>,
+        deadline: Option<Instant>,
+        handed: &mut Option<Instant>,
     ) -> Result<Response<Bytes>, Error> {
+        let inner = &*self.inner;
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let pooled = self
-                .inner
+            let pooled = inner
                 .pool
-                .acquire(origin, Wait::Forever)
+                .acquire(origin, Wait::Up(inner.pool_timeout))
                 .await
                 .map_err(Error::acquire)?;
+            let now = inner.clock.now();
+            if deadline.is_some_and(|d| now >= d) {
+                // Too late to use it: back to the pool unused, for a request that has time.
+                drop(pooled);
+                return Err(Error::timeout(inner.request_timeout));
+            }
+            *handed = Some(now);
             let mut conn = InFlight::new(pooled);
-            let reused = conn.requests_sent() > 0;
+            let may_retry = conn.requests_sent() > 0 && attempts < inner.max_attempts;
+            // hyper consumes a request it has begun to write: keep a copy to send again.
+            let copy = may_retry.then(|| req.clone());
+            let keep_alive = HttpConnection::keeps_alive(req.version(), req.headers());
             match conn.send(req).await {
-                Ok(response) => return self.read(conn, response).await,
-                Err(SendError::NotSent(unsent, e))
-                    if reused && attempts < self.inner.max_attempts =>
-                {
-                    // The server closed this idle connection before we wrote anything: nothing
-                    // reached it, so sending again elsewhere is safe for any method.
-                    tracing::debug!(%origin, error = %e, "pooled connection was closed; retrying");
+                Ok(response) => return self.read(conn, response, keep_alive).await,
+                Err(SendError::NotSent(unsent, e)) if may_retry => {
+                    // Nothing reached the server: sending again elsewhere is safe for any method.
+                    tracing::debug!(%origin, error = %e, "pooled connection was closed; sending again");
                     req = *unsent;
                 }
-                Err(SendError::NotSent(_, e) | SendError::Failed(e)) => {
-                    return Err(if e.is_user() {
-                        Error::invalid_request(e)
-                    } else {
-                        Error::request(e)
-                    });
+                Err(SendError::Failed {
+                    error,
+                    written,
+                    answered,
+                }) if !answered && error.is_incomplete() => match copy {
+                    Some(copy) if !written || retry::may_resend_written(&copy) => {
+                        tracing::debug!(%origin, error = %error, "pooled connection closed under the request; sending again");
+                        req = copy;
+                    }
+                    _ => return Err(error),
+                },
+                Err(SendError::NotSent(_, error) | SendError::Failed { error, .. }) => {
+                    return Err(error);
                 }
             }
+            inner.retries.fetch_add(1, Ordering::Relaxed);
             // `conn` is dropped here, which discards it.
         }
     }
 
-    /// Reads the body whole, then returns the connection to the pool.
+    /// Reads the body whole, then returns the connection to the pool, unless the exchange
+    /// ended it (`Connection: close` on either side, or an HTTP/1.0 response).
     async fn read(
         &self,
         mut conn: InFlight,
         response: Response<Incoming>,
+        keep_alive: bool,
     ) -> Result<Response<Bytes>, Error> {
         let (parts, incoming) = response.into_parts();
-        let body = body::collect(incoming, self.inner.max_body_size).await?;
-        conn.learn_keep_alive(&parts.headers);
-        conn.finish();
+        let body = body::collect(incoming, self.inner.max_body_size, &conn).await?;
+        if keep_alive && HttpConnection::keeps_alive(parts.version, &parts.headers) {
+            conn.learn_keep_alive(&parts.headers);
+            conn.finish();
+        } else {
+            tracing::debug!("closing a connection the exchange ended");
+        }
         Ok(Response::from_parts(parts, body))
     }
 }
@@ -213,6 +286,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("request_timeout", &self.inner.request_timeout)
+            .field("pool_timeout", &self.inner.pool_timeout)
             .field("max_body_size", &self.inner.max_body_size)
             .field("pool", &self.inner.pool)
             .finish()
@@ -302,6 +376,7 @@ mod tests {
             assert_send_sync(&client);
             assert_send(&client.get("http://x/"));
             assert_send(&client.send(Request::new(Bytes::new())));
+            assert_send(&client.send_timed(Request::new(Bytes::new())));
         }
     }
 

@@ -148,14 +148,26 @@ async fn connection_failing_midway_is_discarded_not_retried<R: Runtime>(rt: R) {
     });
     let client = Client::builder().runtime(rt).build().unwrap();
     client.get(server.url("/ok")).await.unwrap();
-    // Sent on the reused connection, then the server hangs up: the request was written, so it
-    // is not sent again.
-    let err = client.get(server.url("/drop")).await.unwrap_err();
-    assert!(err.is_request(), "{err:?}");
+    // A POST written to the reused connection, then the server hangs up without a byte of
+    // answer: it may have been acted on, so it is not sent again.
+    let post = http::Request::post(server.url("/drop")).body("x").unwrap();
+    let err = client.send(post).await.unwrap_err();
+    assert!(err.is_request() && err.is_incomplete(), "{err:?}");
     let total = client.pool_stats().total;
     assert_eq!((total.idle, total.busy, total.created), (0, 0, 1));
     assert_eq!(server.seen().len(), 2);
+    assert_eq!(client.retries(), 0);
+
+    // A GET is idempotent: sent again once, on a new connection, where the same failure is
+    // the server's answer and is not retried.
+    client.get(server.url("/ok")).await.unwrap();
+    let err = client.get(server.url("/drop")).await.unwrap_err();
+    assert!(err.is_request() && err.is_incomplete(), "{err:?}");
+    assert_eq!(client.retries(), 1);
+    assert_eq!(server.seen().len(), 5);
+    let total = client.pool_stats().total;
+    assert_eq!((total.idle, total.busy, total.created), (0, 0, 3));
 
     client.get(server.url("/ok")).await.unwrap();
-    assert_eq!(client.pool_stats().total.created, 2);
+    assert_eq!(client.pool_stats().total.created, 4);
 }
