@@ -16,9 +16,12 @@ use std::time::{Duration, Instant};
 use fusebox_core::AcquireError;
 use fusebox_core::breaker::{OpenError, Trip};
 
+#[cfg_attr(not(feature = "tls"), allow(unused_imports))]
 pub(crate) use connect::CertificateProblem;
 pub use connect::ConnectError;
-pub(crate) use kind::{Fault, HeadLimits, io_kind, is_reset};
+#[cfg(feature = "tls")]
+pub(crate) use kind::is_reset;
+pub(crate) use kind::{Fault, HeadLimits, io_kind};
 
 use crate::origin::{Origin, OriginError};
 use connect::Stage;

@@ -1,6 +1,7 @@
 use std::io;
 use std::time::Duration;
 
+use super::connect::CertificateProblem;
 use super::*;
 
 fn refused(origin: &Origin) -> Error {
