@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use fusebox_core::breaker::{BreakerConfig, RecoveryGroup};
 use fusebox_core::rt::{Clock, Spawner};
-use fusebox_core::{Counts, Pool, Pooled, Stats, Wait};
+use fusebox_core::{AcquireError, Counts, Pool, Pooled, Stats, Wait};
 use futures_lite::future;
 use http::header::HOST;
 use http::uri::PathAndQuery;
@@ -222,7 +222,11 @@ impl Client {
                 .pool
                 .acquire(origin, Wait::Up(inner.pool_timeout))
                 .await
-                .map_err(Error::acquire)?;
+                .map_err(|e| match e {
+                    // Named by the setting, not by the time it took to notice.
+                    AcquireError::Timeout { .. } => Error::pool_timeout(inner.pool_timeout),
+                    e => Error::acquire(e),
+                })?;
             let now = inner.clock.now();
             if deadline.is_some_and(|d| now >= d) {
                 // Too late to use it: back to the pool unused, for a request that has time.
