@@ -45,6 +45,18 @@ use crate::{Connector, Error, Origin};
 /// sent again: that is the server's answer, not a race. Each closed connection met this way is
 /// discarded; [`retries`](Client::retries) counts the requests sent again.
 ///
+/// # Early answers
+///
+/// A server may answer before it has read the whole request body: a `413 Payload Too Large`
+/// or a `401` decided from the head. hyper reads the response while it still writes the body,
+/// so such an answer is returned to the caller when the server keeps the connection open long
+/// enough for it to be read (a pooled connection carries no other request until hyper has
+/// finished writing the body): it reads on, or closes gracefully and drains what still comes (a lingering close, as
+/// nginx and Apache do). A server that closes at once with the body unread makes its kernel
+/// reset the connection, which can destroy the answer before it leaves the server; the request
+/// then fails with [`Error::is_reset`], and hyper gives no way to recover an answer that never
+/// arrived.
+///
 /// # Overload
 ///
 /// The wait for a pooled connection has its own limit, the pool timeout (half the request
