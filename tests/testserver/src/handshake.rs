@@ -24,27 +24,23 @@ pub(crate) fn accept(
     config: &Arc<ServerConfig>,
     shared: &Shared,
 ) -> Option<(Wire, bool)> {
-    let failed = || {
-        shared.log.bump(&shared.log.failed_handshakes);
-        None
-    };
     let Ok(mut conn) = ServerConnection::new(config.clone()) else {
-        return failed();
+        return failed(tcp, shared);
     };
     let until = Instant::now() + HANDSHAKE_LIMIT;
     while conn.is_handshaking() {
         if shared.stop.load(Ordering::SeqCst) || Instant::now() >= until {
-            return failed();
+            return failed(tcp, shared);
         }
         match conn.complete_io(&mut tcp) {
             Ok((0, 0)) if conn.is_handshaking() && !conn.wants_write() => {
                 // The client closed before finishing.
-                return failed();
+                return failed(tcp, shared);
             }
             Ok(_) => {}
             Err(e) if is_timeout(&e) => {}
             // rustls has already sent the alert that says why.
-            Err(_) => return failed(),
+            Err(_) => return failed(tcp, shared),
         }
     }
     shared.log.handshake(Handshake {
@@ -53,6 +49,14 @@ pub(crate) fn accept(
         client_certificate: conn.peer_certificates().is_some(),
     });
     Some((Wire::Tls(Box::new(StreamOwned::new(conn, tcp))), true))
+}
+
+/// Counts a failed handshake and closes its connection gracefully, so that the alert rustls
+/// sent is not lost to a reset caused by bytes left unread.
+fn failed(tcp: TcpStream, shared: &Shared) -> Option<(Wire, bool)> {
+    shared.log.bump(&shared.log.failed_handshakes);
+    Wire::Plain(tcp).close(&shared.stop);
+    None
 }
 
 /// Serves `tcp` with TLS if its first byte opens a TLS handshake, else as plain HTTP (counted).

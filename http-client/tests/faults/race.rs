@@ -1,0 +1,177 @@
+//! The stale keep-alive race: a server that ends a connection just after a response, while the
+//! client may already be writing the next request into it. 10^4 requests (3,000 when every
+//! response costs a new connection), one after another and from 16 tasks at once; the goal is
+//! that none of them fails.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use fusebox_core::rt::Runtime;
+use fusebox_http::Client;
+
+use futures_lite::future;
+
+use crate::common::{Reply, Server, Then, sleep};
+use crate::on_both_runtimes;
+
+/// Requests per race.
+const REQUESTS: usize = 10_000;
+/// Requests per race when the server resets every connection after one response: each needs a
+/// new connection (and a server thread), which takes several times longer in a debug build.
+const RESET_REQUESTS: usize = 3_000;
+/// How long a race may take before it is reported as hung, with what it was doing: less than
+/// the scenario's bound.
+const HANG: Duration = Duration::from_secs(15);
+/// Tasks sharing the requests in the concurrent races.
+const TASKS: usize = 16;
+
+on_both_runtimes!(
+    race_close_after_every_5th_unannounced_sequential,
+    race_close_after_every_5th_unannounced_16_tasks,
+    race_close_1ms_after_every_5th_sequential,
+    race_close_1ms_after_every_5th_16_tasks,
+    race_reset_after_each_response_sequential,
+    race_reset_after_each_response_16_tasks,
+);
+
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// A graceful close right after every 5th response of a connection, not announced.
+    CloseAfterEvery5th,
+    /// A graceful close 1 ms after every 5th response, whatever arrived meanwhile.
+    Close1msAfterEvery5th,
+    /// An RST right after every response.
+    ResetAfterEach,
+}
+
+impl Fault {
+    fn name(self) -> &'static str {
+        match self {
+            Fault::CloseAfterEvery5th => "close after every 5th response, unannounced",
+            Fault::Close1msAfterEvery5th => "graceful close 1 ms after every 5th response",
+            Fault::ResetAfterEach => "reset after each response",
+        }
+    }
+
+    fn requests(self) -> usize {
+        match self {
+            Fault::ResetAfterEach => RESET_REQUESTS,
+            _ => REQUESTS,
+        }
+    }
+
+    fn server(self) -> Server {
+        Server::builder().log_limit(0).start(move |seen| {
+            let reply = Reply::ok("ok");
+            let fifth = seen.nth % 5 == 4;
+            match self {
+                Fault::CloseAfterEvery5th if fifth => reply.close_after(),
+                Fault::Close1msAfterEvery5th if fifth => {
+                    reply.then(Then::CloseAfter(Duration::from_millis(1)))
+                }
+                Fault::ResetAfterEach => reply.then(Then::Reset),
+                _ => reply,
+            }
+        })
+    }
+}
+
+async fn race_close_after_every_5th_unannounced_sequential<R: Runtime>(rt: R) {
+    race(rt, Fault::CloseAfterEvery5th, 1).await;
+}
+
+async fn race_close_after_every_5th_unannounced_16_tasks<R: Runtime>(rt: R) {
+    race(rt, Fault::CloseAfterEvery5th, TASKS).await;
+}
+
+async fn race_close_1ms_after_every_5th_sequential<R: Runtime>(rt: R) {
+    race(rt, Fault::Close1msAfterEvery5th, 1).await;
+}
+
+async fn race_close_1ms_after_every_5th_16_tasks<R: Runtime>(rt: R) {
+    race(rt, Fault::Close1msAfterEvery5th, TASKS).await;
+}
+
+async fn race_reset_after_each_response_sequential<R: Runtime>(rt: R) {
+    race(rt, Fault::ResetAfterEach, 1).await;
+}
+
+async fn race_reset_after_each_response_16_tasks<R: Runtime>(rt: R) {
+    race(rt, Fault::ResetAfterEach, TASKS).await;
+}
+
+/// What the callers saw.
+#[derive(Default)]
+struct Tally {
+    errors: AtomicUsize,
+    done: AtomicUsize,
+    first: Mutex<Option<String>>,
+}
+
+/// Sends [`Fault::requests`] GETs to a server with `fault`, from `tasks` tasks, prints the figures
+/// and asserts that no request failed.
+async fn race<R: Runtime>(rt: R, fault: Fault, tasks: usize) {
+    let server = fault.server();
+    let client = Client::builder()
+        .runtime(rt.clone())
+        .max_per_host(tasks)
+        .build()
+        .unwrap();
+    let requests = fault.requests();
+    let tally = Arc::new(Tally::default());
+    let (done, finished) = smol::channel::bounded::<()>(tasks);
+    for task in 0..tasks {
+        let (client, tally, done) = (client.clone(), tally.clone(), done.clone());
+        let url = server.url("/race");
+        let share = requests / tasks + usize::from(task < requests % tasks);
+        rt.spawn(Box::pin(async move {
+            for _ in 0..share {
+                if let Err(e) = client.get(url.as_str()).await {
+                    tally.errors.fetch_add(1, Ordering::SeqCst);
+                    tally.first.lock().unwrap().get_or_insert(format!("{e:#}"));
+                }
+                tally.done.fetch_add(1, Ordering::SeqCst);
+            }
+            let _ = done.send(()).await;
+        }));
+    }
+    let all_done = async {
+        for _ in 0..tasks {
+            finished.recv().await.unwrap();
+        }
+    };
+    let watchdog = async {
+        sleep(&rt, HANG).await;
+        panic!(
+            "the race hung after {} of {requests} requests: pool {:?}, server: {} requests read, \
+             {} connections accepted, {} ended",
+            tally.done.load(Ordering::SeqCst),
+            client.pool_stats().total,
+            server.requests(),
+            server.connections(),
+            server.closed(),
+        );
+    };
+    future::or(all_done, watchdog).await;
+    let errors = tally.errors.load(Ordering::SeqCst);
+    let mode = if tasks == 1 {
+        "sequential".to_owned()
+    } else {
+        format!("{tasks} tasks")
+    };
+    println!(
+        "race under {}, {}, {mode}: errors: {errors} of {requests} (retries {}, connections {})",
+        crate::runtime_name::<R>(),
+        fault.name(),
+        client.retries(),
+        server.connections(),
+    );
+    let first = tally.first.lock().unwrap().take();
+    assert_eq!(
+        errors, 0,
+        "the race reached the caller; the first: {first:?}"
+    );
+    crate::recovers(&client, &server.url("/after")).await;
+}
