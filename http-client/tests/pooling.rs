@@ -25,6 +25,7 @@ on_both_runtimes!(
     a_closed_idle_connection_leaves_the_idle_count_at_the_next_reap,
     a_retryable_post_is_sent_again_after_the_race_and_a_plain_one_is_not,
     waiting_for_a_busy_pool_ends_with_a_pool_timeout_and_sends_nothing,
+    overload_fails_fast_in_the_queue_without_a_reconnect_storm,
 );
 
 async fn sequential_requests_reuse_one_connection<R: Runtime>(rt: R) {
@@ -347,4 +348,41 @@ async fn waiting_for_a_busy_pool_ends_with_a_pool_timeout_and_sends_nothing<R: R
     );
     assert_eq!(server.requests(), 1);
     assert_eq!(client.pool_stats().total.timed_out, 1);
+}
+
+async fn overload_fails_fast_in_the_queue_without_a_reconnect_storm<R: Runtime>(rt: R) {
+    // 400 requests at once on 4 connections to a server that takes 10 ms: about 1 s of work for
+    // a 400 ms request timeout (so a 200 ms pool timeout).
+    let server = Server::start(|_| Reply::ok("ok").delay(Duration::from_millis(10)));
+    let client = Client::builder()
+        .runtime(rt.clone())
+        .max_per_host(4)
+        .request_timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let (tx, rx) = smol::channel::unbounded();
+    for _ in 0..400 {
+        let (client, url, tx) = (client.clone(), server.url("/"), tx.clone());
+        rt.spawn(Box::pin(async move {
+            let _ = tx.send(client.get(url).await).await;
+        }));
+    }
+    drop(tx);
+    let (mut ok, mut pool_timeouts) = (0, 0);
+    while let Ok(result) = rx.recv().await {
+        match result {
+            Ok(_) => ok += 1,
+            Err(e) if e.is_pool_timeout() => pool_timeouts += 1,
+            Err(e) => panic!("{e:#}"),
+        }
+    }
+    let created = client.pool_stats().total.created;
+    assert!(
+        ok > 0 && pool_timeouts > 0,
+        "ok {ok}, pool timeouts {pool_timeouts}"
+    );
+    assert!(
+        created <= 8,
+        "{created} connections opened for max_per_host 4"
+    );
 }
