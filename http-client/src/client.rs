@@ -117,16 +117,17 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// An [`Error`]: [`is_invalid_uri`](Error::is_invalid_uri) for a relative URI, one that is
-    /// neither `http` nor `https`, or `https` without the `tls` feature;
-    /// [`is_connect`](Error::is_connect) when no connection could be made (with
-    /// [`is_tls`](Error::is_tls) when the TLS handshake failed, and
+    /// An [`Error`] (its docs list every kind): [`is_invalid_uri`](Error::is_invalid_uri) for
+    /// a relative URI, one that is neither `http` nor `https`, a port out of range, or `https`
+    /// without the `tls` feature; [`is_connect`](Error::is_connect) when no connection could be
+    /// made (with [`is_tls`](Error::is_tls) when the TLS handshake failed, and
     /// [`is_certificate`](Error::is_certificate) when the server's certificate was rejected);
-    /// [`is_timeout`](Error::is_timeout) when the connect or request timeout ran out,
-    /// [`is_body_too_large`](Error::is_body_too_large) for a body over `max_body_size`,
-    /// [`is_request`](Error::is_request) or [`is_body`](Error::is_body) when the connection
-    /// failed midway. An HTTP error status is not an error: check
-    /// [`status`](Response::status).
+    /// [`is_pool_timeout`](Error::is_pool_timeout) when no pooled connection became free in
+    /// time (the request was not sent); [`is_timeout`](Error::is_timeout) when a time limit ran
+    /// out; [`is_body_too_large`](Error::is_body_too_large) for a body over `max_body_size`;
+    /// [`is_request`](Error::is_request) when the exchange failed on the connection (reset or
+    /// closed midway, a malformed or oversize head). An HTTP error status is not an error:
+    /// check [`status`](Response::status).
     ///
     /// # Cancel safety
     ///
