@@ -180,8 +180,11 @@ impl Builder {
     /// `max_per_host` connections are busy; it then fails with [`Error::is_pool_timeout`]
     /// without being sent. Unset, half the request timeout: a request that gets its connection
     /// still has half its time for the exchange, so that under overload requests fail fast in
-    /// the queue rather than time out mid-response and cost their connection. Connecting is
-    /// not waiting: it is bounded by the connect timeout.
+    /// the queue rather than time out mid-response and cost their connection. A pool timeout
+    /// close to the request timeout brings that back: in `examples/overload.rs` (2,000 tasks,
+    /// 16 connections, 1 s request timeout, a 10 ms server) the default opened 16 connections,
+    /// a 1 s pool timeout about 2,600. Connecting is not waiting: it is bounded by the connect
+    /// timeout.
     pub fn pool_timeout(mut self, timeout: Duration) -> Builder {
         self.pool_timeout = Some(timeout);
         self
