@@ -21,6 +21,9 @@ const REQUESTS: usize = 10_000;
 /// Requests per race when the server resets every connection after one response: each needs a
 /// new connection (and a server thread), which takes several times longer in a debug build.
 const RESET_REQUESTS: usize = 3_000;
+/// How long one request of a race may take: on loopback, a request that takes this long is
+/// stuck.
+const STUCK: Duration = Duration::from_secs(4);
 /// How long a race may take before it is reported as hung, with what it was doing: less than
 /// the scenario's bound.
 const HANG: Duration = Duration::from_secs(15);
@@ -117,6 +120,8 @@ async fn race<R: Runtime>(rt: R, fault: Fault, tasks: usize) {
     let client = Client::builder()
         .runtime(rt.clone())
         .max_per_host(tasks)
+        // A request that hangs is counted as an error, with its cause, well within the bound.
+        .request_timeout(STUCK)
         .build()
         .unwrap();
     let requests = fault.requests();
