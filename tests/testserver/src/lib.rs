@@ -8,8 +8,8 @@
 //! and then keep the connection, close it gracefully, close it after a pause, or reset it
 //! ([`Then`]). Per connection it can close or reset before reading anything ([`Accept`]), answer
 //! from the request head before the body is read ([`Builder::on_head`]), close idle connections,
-//! and speak TLS (feature `tls`, with certificates made at test time in [`tls`]). Request heads
-//! are parsed with `httparse`.
+//! and speak TLS (feature `tls`, with certificates made at test time in its `tls` module).
+//! Request heads are parsed with `httparse`.
 //!
 //! It records what it saw: connections accepted and ended, requests with their method, path,
 //! headers and body ([`Seen`]), TLS handshakes ([`Handshake`]); [`Server::wait_requests`] and

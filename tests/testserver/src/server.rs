@@ -249,7 +249,8 @@ impl Server {
         self.shared.log.failed_handshakes.load(Ordering::SeqCst)
     }
 
-    /// Connections served as plain HTTP by a [`tls_or_plain`](Builder::tls_or_plain) server.
+    /// Connections served as plain HTTP by a server made with `Builder::tls_or_plain` (feature
+    /// `tls`).
     pub fn plain_connections(&self) -> usize {
         self.shared.log.plain.load(Ordering::SeqCst)
     }
