@@ -102,9 +102,11 @@ mod conn;
 mod connector;
 mod error;
 mod fuse;
+mod inflight;
 mod io;
 mod meter;
 mod origin;
+mod prepare;
 mod retry;
 #[cfg(feature = "tls")]
 pub mod tls;
