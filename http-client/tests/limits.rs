@@ -13,7 +13,7 @@ use fusebox_core::rt::{ManualClock, Runtime};
 use fusebox_http::Client;
 use futures_lite::future;
 
-use common::{Accept, NeverDial, Reply, Server};
+use common::{Accept, Cut, NeverDial, Reply, Server};
 
 on_both_runtimes!(
     request_timeout_gives_timeout_error_and_discards_the_connection,
@@ -25,6 +25,7 @@ on_both_runtimes!(
     a_server_that_resets_at_once_is_always_a_reset,
     ports_out_of_range_are_invalid_uris_and_connect_nowhere,
     an_early_answer_to_a_large_body_reaches_the_caller,
+    failures_after_the_answer_began_or_not_of_the_connection_are_not_sent_again,
 );
 
 async fn request_timeout_gives_timeout_error_and_discards_the_connection<R: Runtime>(rt: R) {
@@ -267,4 +268,25 @@ async fn an_early_answer_to_a_large_body_reaches_the_caller<R: Runtime>(rt: R) {
         assert_eq!(response.body(), "too large");
     }
     assert_eq!(client.pool_stats().total.busy, 0);
+}
+
+async fn failures_after_the_answer_began_or_not_of_the_connection_are_not_sent_again<R: Runtime>(
+    rt: R,
+) {
+    // The second request on each connection fails on a reused connection, but not by the
+    // race: half a head then a close (an answer had begun), or a head that is not HTTP.
+    let server = Server::start(|seen| match (seen.nth, seen.path.as_str()) {
+        (0, _) => Reply::ok("ok"),
+        (_, "/half") => Reply::ok("cut").cut(Cut::MidHead),
+        _ => Reply::malformed_head(),
+    });
+    let client = Client::builder().runtime(rt).build().unwrap();
+    client.get(server.url("/")).await.unwrap();
+    let e = client.get(server.url("/half")).await.unwrap_err();
+    assert!(e.is_request() && e.is_incomplete(), "{e:?}");
+    client.get(server.url("/")).await.unwrap();
+    let e = client.get(server.url("/bad")).await.unwrap_err();
+    assert!(e.is_request() && e.is_malformed(), "{e:?}");
+    assert_eq!(client.retries(), 0);
+    assert_eq!(server.requests(), 4);
 }

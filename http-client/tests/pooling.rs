@@ -26,6 +26,7 @@ on_both_runtimes!(
     a_retryable_post_is_sent_again_after_the_race_and_a_plain_one_is_not,
     waiting_for_a_busy_pool_ends_with_a_pool_timeout_and_sends_nothing,
     overload_fails_fast_in_the_queue_without_a_reconnect_storm,
+    a_closed_client_refuses_requests_and_closes_its_connections,
 );
 
 async fn sequential_requests_reuse_one_connection<R: Runtime>(rt: R) {
@@ -385,4 +386,15 @@ async fn overload_fails_fast_in_the_queue_without_a_reconnect_storm<R: Runtime>(
         created <= 8,
         "{created} connections opened for max_per_host 4"
     );
+}
+
+async fn a_closed_client_refuses_requests_and_closes_its_connections<R: Runtime>(rt: R) {
+    let server = Server::start(|_| Reply::ok("ok"));
+    let client = Client::builder().runtime(rt).build().unwrap();
+    client.get(server.url("/")).await.unwrap();
+    client.clone().close();
+    let e = client.get(server.url("/")).await.unwrap_err();
+    assert!(e.is_closed() && !e.is_connect(), "{e:?}");
+    server.wait_closed(1).await;
+    assert_eq!(server.requests(), 1);
 }
