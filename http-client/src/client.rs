@@ -1,24 +1,24 @@
 //! [`Client`]: HTTP/1.1 requests over pooled keep-alive connections.
 
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use fusebox_core::breaker::{BreakerConfig, RecoveryGroup};
 use fusebox_core::rt::{Clock, Spawner};
-use fusebox_core::{Counts, Pool, Pooled, Stats, Wait};
+use fusebox_core::{AcquireError, Counts, Pool, Stats, Wait};
 use futures_lite::future;
-use http::header::HOST;
-use http::uri::PathAndQuery;
-use http::{Request, Response, Uri, Version};
-use http_body_util::Full;
+use http::{Request, Response, Uri};
 use hyper::body::Incoming;
 
 use crate::body;
 use crate::builder::Builder;
 use crate::conn::{HttpConnection, ReqBody, SendError};
+use crate::inflight::InFlight;
+use crate::prepare::prepare;
+use crate::retry;
 use crate::{Connector, Error, Origin};
 
 /// An HTTP/1.1 client that keeps connections alive in a [`Pool`] keyed by [`Origin`].
@@ -29,9 +29,40 @@ use crate::{Connector, Error, Origin};
 /// body read whole, as [`Bytes`].
 ///
 /// Connections are reused per origin (scheme + host + port). One that fails or times out during
-/// a request is discarded, never pooled again. A request that meets a pooled connection the
-/// server has just closed, before any of it was written, is sent again on another connection,
-/// so that race never reaches the caller.
+/// a request is discarded, never pooled again, and so is one whose response said
+/// `Connection: close` (or was HTTP/1.0 without `Connection: keep-alive`).
+///
+/// # The keep-alive race
+///
+/// A server may close an idle keep-alive connection just as the client sends a request on it.
+/// A request that fails that way on a *reused* connection, before any byte of the response
+/// arrived, is sent again on another connection: always when nothing of it was written; when it
+/// was written, only if its method is idempotent (`GET`, `HEAD`, `PUT`, `DELETE`, `OPTIONS`,
+/// `TRACE`) or it carries the [`Retryable`](crate::Retryable) extension (bodies are held whole,
+/// so they can always be replayed). A request that fails on a connection opened for it is never
+/// sent again: that is the server's answer, not a race. Each closed connection met this way is
+/// discarded; [`retries`](Client::retries) counts the requests sent again.
+///
+/// # Early answers
+///
+/// A server may answer before it has read the whole request body: a `413 Payload Too Large`
+/// or a `401` decided from the head. hyper reads the response while it still writes the body,
+/// so such an answer is returned to the caller when the server keeps the connection open long
+/// enough for it to be read (a pooled connection carries no other request until hyper has
+/// finished writing the body): it reads on, or closes gracefully and drains what still comes (a lingering close, as
+/// nginx and Apache do). A server that closes at once with the body unread makes its kernel
+/// reset the connection, which can destroy the answer before it leaves the server; the request
+/// then fails with [`Error::is_reset`], and hyper gives no way to recover an answer that never
+/// arrived.
+///
+/// # Overload
+///
+/// The wait for a pooled connection has its own limit, the pool timeout (half the request
+/// timeout by default), and its own error, [`Error::is_pool_timeout`]: under more load than
+/// `max_per_host` connections carry, requests fail fast in the queue instead of getting a
+/// connection too late to use it. A request whose deadline has passed when its connection
+/// arrives is not sent, and the connection goes back to the pool unused, so that overload
+/// never becomes a storm of reconnects.
 ///
 /// ```no_run
 /// use fusebox_http::Client;
@@ -55,9 +86,13 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) spawner: Arc<dyn Spawner>,
     pub(crate) request_timeout: Duration,
+    /// The most a request waits for a pooled connection.
+    pub(crate) pool_timeout: Duration,
     pub(crate) max_body_size: usize,
     /// How many connections to one host a request may try: each retry discards one.
     pub(crate) max_attempts: usize,
+    /// Requests sent again after meeting a closed keep-alive connection.
+    pub(crate) retries: AtomicU64,
 }
 
 impl Client {
@@ -80,33 +115,53 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// An [`Error`]: [`is_invalid_uri`](Error::is_invalid_uri) for a relative URI, one that is
-    /// neither `http` nor `https`, or `https` without the `tls` feature;
-    /// [`is_connect`](Error::is_connect) when no connection could be made (with
-    /// [`is_tls`](Error::is_tls) when the TLS handshake failed, and
+    /// An [`Error`] (its docs list every kind): [`is_invalid_uri`](Error::is_invalid_uri) for
+    /// a relative URI, one that is neither `http` nor `https`, a port out of range, or `https`
+    /// without the `tls` feature; [`is_connect`](Error::is_connect) when no connection could be
+    /// made (with [`is_tls`](Error::is_tls) when the TLS handshake failed, and
     /// [`is_certificate`](Error::is_certificate) when the server's certificate was rejected);
-    /// [`is_timeout`](Error::is_timeout) when the connect or request timeout ran out,
-    /// [`is_body_too_large`](Error::is_body_too_large) for a body over `max_body_size`,
-    /// [`is_request`](Error::is_request) or [`is_body`](Error::is_body) when the connection
-    /// failed midway. An HTTP error status is not an error: check
-    /// [`status`](Response::status).
+    /// [`is_pool_timeout`](Error::is_pool_timeout) when no pooled connection became free in
+    /// time (the request was not sent); [`is_timeout`](Error::is_timeout) when a time limit ran
+    /// out; [`is_body_too_large`](Error::is_body_too_large) for a body over `max_body_size`;
+    /// [`is_request`](Error::is_request) when the exchange failed on the connection (reset or
+    /// closed midway, a malformed or oversize head). An HTTP error status is not an error:
+    /// check [`status`](Response::status).
     ///
     /// # Cancel safety
     ///
     /// Dropping the future abandons the request; a connection it was using is discarded, not
     /// returned to the pool.
     pub async fn send<B: Into<Bytes>>(&self, req: Request<B>) -> Result<Response<Bytes>, Error> {
-        let (origin, req) = prepare(req)?;
+        self.send_timed(req).await.0
+    }
+
+    /// As [`send`](Client::send), and the instant (on the client's clock) at which the
+    /// connection that carried the last attempt was handed to the request; `None` if the
+    /// request never got a connection. A breaker times a call from there, not from when it
+    /// began to queue.
+    pub(crate) async fn send_timed<B: Into<Bytes>>(
+        &self,
+        req: Request<B>,
+    ) -> (Result<Response<Bytes>, Error>, Option<Instant>) {
+        let (origin, req) = match prepare(req) {
+            Ok(prepared) => prepared,
+            Err(e) => return (Err(e), None),
+        };
         let limit = self.inner.request_timeout;
         let clock = &self.inner.clock;
-        let deadline = clock.sleep_from(clock.now(), limit);
+        let start = clock.now();
+        let deadline = clock.sleep_from(start, limit);
         let timeout = async {
             deadline.await;
             Err(Error::timeout(limit))
         };
-        future::or(self.exchange(&origin, req), timeout)
-            .await
-            .map_err(|e| e.with_origin(&origin))
+        let mut handed = None;
+        let result = future::or(
+            self.exchange(&origin, req, start.checked_add(limit), &mut handed),
+            timeout,
+        )
+        .await;
+        (result.map_err(|e| e.with_origin(&origin)), handed)
     }
 
     /// Sends a `GET` of `uri` with no body and reads the whole response.
@@ -137,6 +192,12 @@ impl Client {
         self.inner.pool.stats_for(origin)
     }
 
+    /// How many requests were sent again because they met a pooled connection the server had
+    /// just closed (the keep-alive race): see [`Client`]. Over this client and its clones.
+    pub fn retries(&self) -> u64 {
+        self.inner.retries.load(Ordering::Relaxed)
+    }
+
     /// Closes the client's pool, for this client and its clones: idle connections close now,
     /// busy ones when their request ends, and new requests fail with
     /// [`is_closed`](Error::is_closed).
@@ -155,56 +216,83 @@ impl Client {
         &self.inner.clock
     }
 
-    /// One request, without the request timeout: acquire, send, retry if the connection turned
-    /// out stale, read the response.
+    /// One request, without the request timeout: acquire, send, send again if the connection
+    /// turned out closed, read the response. `handed` is set to when each connection arrives.
     async fn exchange(
         &self,
         origin: &Origin,
         mut req: Request<ReqBody>,
+        deadline: Option<Instant>,
+        handed: &mut Option<Instant>,
     ) -> Result<Response<Bytes>, Error> {
+        let inner = &*self.inner;
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let pooled = self
-                .inner
+            let pooled = inner
                 .pool
-                .acquire(origin, Wait::Forever)
+                .acquire(origin, Wait::Up(inner.pool_timeout))
                 .await
-                .map_err(Error::acquire)?;
+                .map_err(|e| match e {
+                    // Named by the setting, not by the time it took to notice.
+                    AcquireError::Timeout { .. } => Error::pool_timeout(inner.pool_timeout),
+                    e => Error::acquire(e),
+                })?;
+            let now = inner.clock.now();
+            if deadline.is_some_and(|d| now >= d) {
+                // Too late to use it: back to the pool unused, for a request that has time.
+                drop(pooled);
+                return Err(Error::timeout(inner.request_timeout));
+            }
+            *handed = Some(now);
             let mut conn = InFlight::new(pooled);
-            let reused = conn.requests_sent() > 0;
+            let may_retry = conn.requests_sent() > 0 && attempts < inner.max_attempts;
+            // hyper consumes a request it has begun to write: keep a copy to send again.
+            let copy = may_retry.then(|| req.clone());
+            let keep_alive = HttpConnection::keeps_alive(req.version(), req.headers());
             match conn.send(req).await {
-                Ok(response) => return self.read(conn, response).await,
-                Err(SendError::NotSent(unsent, e))
-                    if reused && attempts < self.inner.max_attempts =>
-                {
-                    // The server closed this idle connection before we wrote anything: nothing
-                    // reached it, so sending again elsewhere is safe for any method.
-                    tracing::debug!(%origin, error = %e, "pooled connection was closed; retrying");
+                Ok(response) => return self.read(conn, response, keep_alive).await,
+                Err(SendError::NotSent(unsent, e)) if may_retry => {
+                    // Nothing reached the server: sending again elsewhere is safe for any method.
+                    tracing::debug!(%origin, error = %e, "pooled connection was closed; sending again");
                     req = *unsent;
                 }
-                Err(SendError::NotSent(_, e) | SendError::Failed(e)) => {
-                    return Err(if e.is_user() {
-                        Error::invalid_request(e)
-                    } else {
-                        Error::request(e)
-                    });
+                Err(SendError::Failed {
+                    error,
+                    written,
+                    answered,
+                }) if !answered && error.is_incomplete() => match copy {
+                    Some(copy) if !written || retry::may_resend_written(&copy) => {
+                        tracing::debug!(%origin, error = %error, "pooled connection closed under the request; sending again");
+                        req = copy;
+                    }
+                    _ => return Err(error),
+                },
+                Err(SendError::NotSent(_, error) | SendError::Failed { error, .. }) => {
+                    return Err(error);
                 }
             }
+            inner.retries.fetch_add(1, Ordering::Relaxed);
             // `conn` is dropped here, which discards it.
         }
     }
 
-    /// Reads the body whole, then returns the connection to the pool.
+    /// Reads the body whole, then returns the connection to the pool, unless the exchange
+    /// ended it (`Connection: close` on either side, or an HTTP/1.0 response).
     async fn read(
         &self,
         mut conn: InFlight,
         response: Response<Incoming>,
+        keep_alive: bool,
     ) -> Result<Response<Bytes>, Error> {
         let (parts, incoming) = response.into_parts();
-        let body = body::collect(incoming, self.inner.max_body_size).await?;
-        conn.learn_keep_alive(&parts.headers);
-        conn.finish();
+        let body = body::collect(incoming, self.inner.max_body_size, &conn).await?;
+        if keep_alive && HttpConnection::keeps_alive(parts.version, &parts.headers) {
+            conn.learn_keep_alive(&parts.headers);
+            conn.finish();
+        } else {
+            tracing::debug!("closing a connection the exchange ended");
+        }
         Ok(Response::from_parts(parts, body))
     }
 }
@@ -213,79 +301,10 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("request_timeout", &self.inner.request_timeout)
+            .field("pool_timeout", &self.inner.pool_timeout)
             .field("max_body_size", &self.inner.max_body_size)
             .field("pool", &self.inner.pool)
             .finish()
-    }
-}
-
-/// Checks the request and puts it in the form hyper sends: origin-form URI, `Host` header.
-fn prepare<B: Into<Bytes>>(req: Request<B>) -> Result<(Origin, Request<ReqBody>), Error> {
-    let (mut parts, body) = req.into_parts();
-    let origin = Origin::from_uri(&parts.uri).map_err(Error::invalid_uri)?;
-    origin.check_supported().map_err(Error::invalid_uri)?;
-    if parts.version != Version::HTTP_11 && parts.version != Version::HTTP_10 {
-        return Err(Error::invalid_request(format!(
-            "{:?} requested, but this client speaks HTTP/1.1: leave the request's version at its default",
-            parts.version
-        ))
-        .with_origin(&origin));
-    }
-    let path = parts
-        .uri
-        .path_and_query()
-        .cloned()
-        .unwrap_or_else(|| PathAndQuery::from_static("/"));
-    parts.uri = Uri::from(path);
-    if !parts.headers.contains_key(HOST) {
-        parts.headers.insert(HOST, origin.host_header());
-    }
-    Ok((origin, Request::from_parts(parts, Full::new(body.into()))))
-}
-
-/// A connection carrying a request: discarded if dropped, returned to the pool only by
-/// [`finish`](InFlight::finish) after a complete response.
-struct InFlight {
-    pooled: Option<Pooled<Origin, Connector>>,
-}
-
-impl InFlight {
-    fn new(pooled: Pooled<Origin, Connector>) -> InFlight {
-        InFlight {
-            pooled: Some(pooled),
-        }
-    }
-
-    /// The exchange completed: the connection goes back to the pool.
-    fn finish(mut self) {
-        drop(self.pooled.take());
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        if let Some(pooled) = self.pooled.take() {
-            tracing::debug!("discarding a connection whose request did not complete");
-            pooled.discard();
-        }
-    }
-}
-
-impl Deref for InFlight {
-    type Target = HttpConnection;
-
-    fn deref(&self) -> &HttpConnection {
-        self.pooled
-            .as_ref()
-            .expect("an in-flight guard holds its connection")
-    }
-}
-
-impl DerefMut for InFlight {
-    fn deref_mut(&mut self) -> &mut HttpConnection {
-        self.pooled
-            .as_mut()
-            .expect("an in-flight guard holds its connection")
     }
 }
 
@@ -302,75 +321,7 @@ mod tests {
             assert_send_sync(&client);
             assert_send(&client.get("http://x/"));
             assert_send(&client.send(Request::new(Bytes::new())));
+            assert_send(&client.send_timed(Request::new(Bytes::new())));
         }
-    }
-
-    #[test]
-    fn requests_go_out_in_origin_form_with_a_host_header() {
-        let req = Request::post("http://Example.com:8080/a/b?c=d")
-            .body("x")
-            .unwrap();
-        let (origin, req) = prepare(req).unwrap();
-        assert_eq!(origin.to_string(), "http://example.com:8080");
-        assert_eq!(req.uri(), "/a/b?c=d");
-        assert_eq!(req.headers()[HOST], "example.com:8080");
-
-        let (_, req) = prepare(Request::get("http://example.com").body("").unwrap()).unwrap();
-        assert_eq!(req.uri(), "/");
-        assert_eq!(req.headers()[HOST], "example.com");
-    }
-
-    #[test]
-    fn a_given_host_header_is_kept() {
-        let req = Request::get("http://127.0.0.1:8080/")
-            .header(HOST, "virtual.example")
-            .body("")
-            .unwrap();
-        let (_, req) = prepare(req).unwrap();
-        assert_eq!(req.headers()[HOST], "virtual.example");
-    }
-
-    #[test]
-    fn relative_and_unknown_scheme_uris_are_refused() {
-        let e = prepare(Request::get("/path").body("").unwrap()).unwrap_err();
-        assert!(e.is_invalid_uri());
-        let e = prepare(Request::get("ftp://example.com/").body("").unwrap()).unwrap_err();
-        assert!(e.is_invalid_uri());
-        assert_eq!(
-            e.to_string(),
-            "unusable request URI: the scheme \"ftp\" is not supported: use an http:// or \
-             https:// URI"
-        );
-    }
-
-    #[cfg(feature = "tls")]
-    #[test]
-    fn https_requests_go_out_with_a_host_header_without_the_default_port() {
-        let (origin, req) =
-            prepare(Request::get("https://Example.com/a").body("").unwrap()).unwrap();
-        assert_eq!(origin.to_string(), "https://example.com:443");
-        assert_eq!(req.uri(), "/a");
-        assert_eq!(req.headers()[HOST], "example.com");
-    }
-
-    #[cfg(not(feature = "tls"))]
-    #[test]
-    fn https_without_the_tls_feature_is_a_clear_error() {
-        let e = prepare(Request::get("https://example.com/").body("").unwrap()).unwrap_err();
-        assert!(e.is_invalid_uri() && !e.is_connect());
-        assert_eq!(
-            e.to_string(),
-            "unusable request URI: https needs the \"tls\" feature of fusebox-http, which this \
-             build leaves out: enable it in Cargo.toml, or use an http:// URI"
-        );
-    }
-
-    #[test]
-    fn http2_requests_are_refused() {
-        let req = Request::get("http://example.com/")
-            .version(Version::HTTP_2)
-            .body("")
-            .unwrap();
-        assert!(prepare(req).unwrap_err().is_invalid_request());
     }
 }

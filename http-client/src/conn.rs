@@ -2,20 +2,25 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
+use event_listener::Event;
 use fusebox_core::Connection;
 use fusebox_core::rt::{BoxIo, Spawner};
-use http::header::{HeaderMap, HeaderName};
-use http::{Request, Response};
+use http::header::{CONNECTION, HeaderMap, HeaderName};
+use http::{Request, Response, Version};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1;
 
+use crate::Error;
+use crate::error::{Fault, HeadLimits, io_kind};
 use crate::io::HyperIo;
+use crate::meter::{Metered, Traffic};
 
 /// The `Keep-Alive` header (RFC 9112 obsoletes it, but servers still send it).
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
@@ -37,6 +42,8 @@ pub(crate) type ReqBody = Full<Bytes>;
 pub struct HttpConnection {
     sender: http1::SendRequest<ReqBody>,
     driver: Arc<DriverState>,
+    traffic: Arc<Traffic>,
+    limits: HeadLimits,
     /// Learned from the server's `Keep-Alive` header, margin already taken off.
     keep_alive: Option<Duration>,
     /// The most `idle_timeout` may be: the client's own idle timeout.
@@ -49,6 +56,10 @@ pub struct HttpConnection {
 struct DriverState {
     /// Set when the driver task ends or is dropped: the connection is gone.
     done: AtomicBool,
+    /// The kind of the IO error the driver ended with, if it ended with one.
+    ended: Mutex<Option<io::ErrorKind>>,
+    /// Notified once `done` is set.
+    finished: Event,
 }
 
 /// Sets `done` when the driver task ends, however it ends (finished, failed, or dropped by a
@@ -58,15 +69,32 @@ struct DoneOnDrop(Arc<DriverState>);
 impl Drop for DoneOnDrop {
     fn drop(&mut self) {
         self.0.done.store(true, Ordering::Release);
+        self.0.finished.notify(usize::MAX);
     }
 }
 
-/// How sending a request failed: whether hyper handed the request back unsent.
+/// The settings a connection is made with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnSettings {
+    /// The most `idle_timeout` may be: the client's own idle timeout.
+    pub(crate) idle_cap: Option<Duration>,
+    /// The limits on a response head.
+    pub(crate) limits: HeadLimits,
+}
+
+/// How sending a request failed.
 pub(crate) enum SendError {
     /// The connection was closed before any of the request was written; here it is back.
-    NotSent(Box<Request<ReqBody>>, hyper::Error),
-    /// The request was (or may have been) written, then the connection failed.
-    Failed(hyper::Error),
+    NotSent(Box<Request<ReqBody>>, Error),
+    /// The request was (or may have been) written, then the exchange failed.
+    Failed {
+        /// What went wrong, sorted into its kind.
+        error: Error,
+        /// Whether any byte of the request reached the socket.
+        written: bool,
+        /// Whether any byte of the response arrived.
+        answered: bool,
+    },
 }
 
 impl HttpConnection {
@@ -74,24 +102,31 @@ impl HttpConnection {
     pub(crate) async fn handshake(
         io: BoxIo,
         spawner: &dyn Spawner,
-        idle_cap: Option<Duration>,
+        settings: ConnSettings,
     ) -> Result<HttpConnection, hyper::Error> {
+        let traffic = Arc::new(Traffic::default());
+        let io = HyperIo::new(Metered::new(io, traffic.clone()));
         let (sender, driver) = http1::Builder::new()
-            .handshake::<_, ReqBody>(HyperIo::new(io))
+            .max_headers(settings.limits.max_headers)
+            .max_header_size(settings.limits.max_head_size)
+            .handshake::<_, ReqBody>(io)
             .await?;
         let state = Arc::new(DriverState::default());
         let done = DoneOnDrop(state.clone());
         spawner.spawn(Box::pin(async move {
-            let _done = done;
             if let Err(e) = driver.await {
                 tracing::debug!(error = %e, "http connection ended with an error");
+                *done.0.ended.lock().unwrap_or_else(PoisonError::into_inner) = io_kind(&e);
             }
+            drop(done);
         }));
         Ok(HttpConnection {
             sender,
             driver: state,
+            traffic,
+            limits: settings.limits,
             keep_alive: None,
-            idle_cap,
+            idle_cap: settings.idle_cap,
             requests: 0,
         })
     }
@@ -99,24 +134,84 @@ impl HttpConnection {
     /// Sends `req`, waiting first until the connection can take it.
     ///
     /// A request that hyper never started writing comes back in [`SendError::NotSent`], so the
-    /// caller may send it elsewhere.
+    /// caller may send it elsewhere; otherwise the error says whether anything was written and
+    /// whether anything of the response arrived.
     pub(crate) async fn send(
         &mut self,
         req: Request<ReqBody>,
     ) -> Result<Response<Incoming>, SendError> {
+        let mark = self.traffic.mark();
         // After a response, the driver needs a moment to be ready for the next request; waiting
         // here keeps a healthy connection from being mistaken for a closed one.
         if let Err(e) = self.sender.ready().await {
-            return Err(SendError::NotSent(Box::new(req), e));
+            let error = self.classify(e, false).await;
+            return Err(SendError::NotSent(Box::new(req), error));
         }
         self.requests += 1;
-        self.sender
-            .try_send_request(req)
-            .await
-            .map_err(|mut e| match e.take_message() {
-                Some(req) => SendError::NotSent(Box::new(req), e.into_error()),
-                None => SendError::Failed(e.into_error()),
-            })
+        match self.sender.try_send_request(req).await {
+            Ok(response) => Ok(response),
+            Err(mut e) => {
+                let unsent = e.take_message();
+                let error = self.classify(e.into_error(), false).await;
+                match unsent {
+                    Some(req) => Err(SendError::NotSent(Box::new(req), error)),
+                    None => {
+                        let now = self.traffic.mark();
+                        Err(SendError::Failed {
+                            error,
+                            written: mark.written_since(now),
+                            answered: mark.read_since(now),
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sorts a failure of hyper's into an [`Error`] of its kind. hyper reports a request that
+    /// a failing connection dropped as canceled or closed, without the cause: then the cause is
+    /// how the driver ended, which it is about to.
+    pub(crate) async fn classify(&self, e: hyper::Error, in_body: bool) -> Error {
+        if e.is_user() {
+            return Error::invalid_request(e);
+        }
+        if (e.is_canceled() || e.is_closed()) && io_kind(&e).is_none() {
+            self.driver_ended().await;
+        }
+        let ended = *self
+            .driver
+            .ended
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Error::on_connection(Fault::of(&e, ended, self.limits), in_body, e)
+    }
+
+    /// Sorts a failure while the response body was read, as far as is known now.
+    pub(crate) fn classify_body(&self, e: Box<dyn std::error::Error + Send + Sync>) -> Error {
+        let ended = *self
+            .driver
+            .ended
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let fault = match e.downcast_ref::<hyper::Error>() {
+            Some(h) => Fault::of(h, ended, self.limits),
+            None => io_kind(&*e).map_or(Fault::Other, Fault::of_io),
+        };
+        Error::on_connection(fault, true, e)
+    }
+
+    /// Waits until the driver task has ended.
+    async fn driver_ended(&self) {
+        loop {
+            if self.driver.done.load(Ordering::Acquire) {
+                return;
+            }
+            let listener = self.driver.finished.listen();
+            if self.driver.done.load(Ordering::Acquire) {
+                return;
+            }
+            listener.await;
+        }
     }
 
     /// How many requests were handed to this connection so far: above zero means reused.
@@ -132,6 +227,24 @@ impl HttpConnection {
     /// The idle timeout the server announced, margin taken off, if it announced one.
     pub fn keep_alive_timeout(&self) -> Option<Duration> {
         self.keep_alive
+    }
+
+    /// Whether the connection may carry another request after this response: not when the
+    /// server said `Connection: close`, nor for an HTTP/1.0 response without
+    /// `Connection: keep-alive`.
+    pub(crate) fn keeps_alive(version: Version, headers: &HeaderMap) -> bool {
+        let has = |token: &str| {
+            headers
+                .get_all(CONNECTION)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .any(|t| t.trim().eq_ignore_ascii_case(token))
+        };
+        if has("close") {
+            return false;
+        }
+        version != Version::HTTP_10 || has("keep-alive")
     }
 
     /// Takes note of a response's `Keep-Alive: timeout=N` header, if it has one.
@@ -201,8 +314,8 @@ pub(crate) fn keep_alive_timeout(headers: &HeaderMap) -> Option<Duration> {
 /// The time a connection may idle when the server announced `timeout`: one second less (half
 /// the time for announcements under two seconds), so that the client retires a connection before
 /// the server closes it despite the response's time in transit and timer slack. This narrows the
-/// window in which a request meets a connection the server is closing (which the client retries
-/// only when nothing was sent).
+/// window in which a request meets a connection the server is closing (which the client then
+/// sends again, when that is safe).
 pub(crate) fn with_margin(timeout: Duration) -> Duration {
     let margin = Duration::from_secs(1).min(timeout / 2);
     timeout - margin
@@ -242,6 +355,23 @@ mod tests {
         assert_eq!(ms(2), 1000);
         assert_eq!(ms(5), 4000);
         assert_eq!(ms(60), 59_000);
+    }
+
+    #[test]
+    fn connection_close_and_http10_end_the_connection() {
+        let with = |v: &'static str| {
+            let mut map = HeaderMap::new();
+            map.append(CONNECTION, HeaderValue::from_static(v));
+            map
+        };
+        let keeps = HttpConnection::keeps_alive;
+        assert!(keeps(Version::HTTP_11, &HeaderMap::new()));
+        assert!(!keeps(Version::HTTP_11, &with("close")));
+        assert!(!keeps(Version::HTTP_11, &with("Upgrade, Close")));
+        assert!(keeps(Version::HTTP_11, &with("keep-alive")));
+        assert!(!keeps(Version::HTTP_10, &HeaderMap::new()));
+        assert!(keeps(Version::HTTP_10, &with("Keep-Alive")));
+        assert!(!keeps(Version::HTTP_10, &with("keep-alive, close")));
     }
 
     #[test]

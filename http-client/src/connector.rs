@@ -9,8 +9,8 @@ use fusebox_core::Connect;
 use fusebox_core::rt::Clock;
 use fusebox_core::rt::{Dial, Runtime, Spawner};
 
-use crate::conn::HttpConnection;
-use crate::error::ConnectError;
+use crate::conn::{ConnSettings, HttpConnection};
+use crate::error::{ConnectError, HeadLimits};
 use crate::origin::{Origin, Scheme};
 #[cfg(feature = "tls")]
 use crate::tls::{self, HandshakeTimeout, TlsConfig};
@@ -49,12 +49,21 @@ use crate::tls::{self, HandshakeTimeout, TlsConfig};
 pub struct Connector {
     dial: Arc<dyn Dial>,
     spawner: Arc<dyn Spawner>,
-    idle_cap: Option<Duration>,
+    settings: ConnSettings,
     #[cfg(feature = "tls")]
     tls: TlsConfig,
     #[cfg(feature = "tls")]
     handshake_timeout: Option<HandshakeTimeout>,
+    /// The pool's connect timeout, so that a TLS handshake that stalls fails as a TLS timeout
+    /// just before it runs out.
+    #[cfg(feature = "tls")]
+    connect_timeout: Option<HandshakeTimeout>,
 }
+
+/// The most bytes of a response head, status line and headers, by default.
+pub(crate) const DEFAULT_MAX_HEAD_SIZE: usize = 64 * 1024;
+/// The most header lines of a response by default (hyper's default).
+pub(crate) const DEFAULT_MAX_HEADERS: usize = 100;
 
 impl Connector {
     /// A connector that dials with `dial` and runs connection drivers on `spawner`.
@@ -62,11 +71,19 @@ impl Connector {
         Connector {
             dial,
             spawner,
-            idle_cap: None,
+            settings: ConnSettings {
+                idle_cap: None,
+                limits: HeadLimits {
+                    max_head_size: DEFAULT_MAX_HEAD_SIZE,
+                    max_headers: DEFAULT_MAX_HEADERS,
+                },
+            },
             #[cfg(feature = "tls")]
             tls: TlsConfig::default(),
             #[cfg(feature = "tls")]
             handshake_timeout: None,
+            #[cfg(feature = "tls")]
+            connect_timeout: None,
         }
     }
 
@@ -79,7 +96,37 @@ impl Connector {
     /// idle timeout, so that a server's announcement only ever shortens it. Unset, the server's
     /// announcement (less the margin) replaces the pool's idle timeout.
     pub fn idle_cap(mut self, cap: Duration) -> Connector {
-        self.idle_cap = Some(cap);
+        self.settings.idle_cap = Some(cap);
+        self
+    }
+
+    /// The most bytes of a response head (status line and headers) and the most header lines;
+    /// a response over either fails with [`Error::is_head_too_large`](crate::Error::is_head_too_large).
+    /// Defaults: 64 KiB and 100.
+    pub fn head_limits(mut self, max_head_size: usize, max_headers: usize) -> Connector {
+        self.settings.limits = HeadLimits {
+            max_head_size,
+            max_headers,
+        };
+        self
+    }
+
+    /// Tells the connector the pool's connect timeout, read on `clock`: a TLS handshake still
+    /// running just before it runs out fails as a TLS timeout ([`Error::is_tls`](crate::Error::is_tls)),
+    /// not as a bare connect timeout.
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables, unused_mut))]
+    pub(crate) fn within_connect_timeout(
+        mut self,
+        timeout: Duration,
+        clock: Arc<dyn fusebox_core::rt::Clock>,
+    ) -> Connector {
+        #[cfg(feature = "tls")]
+        {
+            self.connect_timeout = Some(HandshakeTimeout {
+                after: timeout,
+                clock,
+            });
+        }
         self
     }
 
@@ -112,27 +159,32 @@ impl Connect<Origin> for Connector {
         origin
             .check_supported()
             .map_err(ConnectError::unsupported)?;
-        let io = self
-            .dial
-            .dial(origin.host(), origin.port())
-            .await
-            .map_err(ConnectError::dial)?;
-        let io = match origin.scheme() {
-            Scheme::Http => io,
+        #[cfg(feature = "tls")]
+        let started = self.connect_timeout.as_ref().map(|t| t.clock.now());
+        let dialed = self.dial.dial(origin.host(), origin.port()).await;
+        let io = match (origin.scheme(), dialed) {
+            (Scheme::Http, Ok(io)) => io,
+            (Scheme::Http, Err(e)) => return Err(ConnectError::dial_to(e, origin.host())),
             #[cfg(feature = "tls")]
-            Scheme::Https => {
-                tls::handshake(
-                    &self.tls,
-                    io,
-                    origin.host(),
-                    self.handshake_timeout.as_ref(),
-                )
-                .await?
+            (Scheme::Https, Ok(io)) => {
+                let limit = tls::HandshakeLimit {
+                    own: self.handshake_timeout.as_ref(),
+                    connect: self.connect_timeout.as_ref().zip(started),
+                };
+                tls::handshake(&self.tls, io, origin.host(), limit).await?
             }
+            #[cfg(feature = "tls")]
+            (Scheme::Https, Err(e)) if crate::error::is_reset(e.kind()) => {
+                // Accepted and reset before the handshake began: a handshake that broke off,
+                // as a reset a moment later would be.
+                return Err(ConnectError::tls(Box::new(e), None));
+            }
+            #[cfg(feature = "tls")]
+            (Scheme::Https, Err(e)) => return Err(ConnectError::dial_to(e, origin.host())),
             #[cfg(not(feature = "tls"))]
-            Scheme::Https => unreachable!("refused by check_supported"),
+            (Scheme::Https, _) => unreachable!("refused by check_supported"),
         };
-        let conn = HttpConnection::handshake(io, &*self.spawner, self.idle_cap)
+        let conn = HttpConnection::handshake(io, &*self.spawner, self.settings)
             .await
             .map_err(ConnectError::handshake)?;
         tracing::debug!(%origin, "http connection opened");
@@ -143,7 +195,7 @@ impl Connect<Origin> for Connector {
 impl fmt::Debug for Connector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Connector");
-        d.field("idle_cap", &self.idle_cap);
+        d.field("settings", &self.settings);
         #[cfg(feature = "tls")]
         d.field("tls", &self.tls)
             .field("handshake_timeout", &self.handshake_timeout);

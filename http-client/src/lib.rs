@@ -6,8 +6,8 @@
 //! implementation of [`fusebox_core::rt`]'s traits).
 //!
 //! - [`Client`]: pooled requests with a connect timeout, a request timeout and a maximum
-//!   response body size, each a clear [`Error`]; a request that meets a connection the server has
-//!   just closed is sent again on another when nothing of it was written.
+//!   response body size, each a clear [`Error`]; a request that meets a keep-alive connection
+//!   the server has just closed is sent again on another when that is safe (see [`Client`]).
 //! - [`FuseClient`]: requests to one service behind a circuit breaker: after consecutive
 //!   failures (5xx, too slow, connect error, timeout) it fails requests at once, until the one
 //!   recovery task of its [`RecoveryGroup`](fusebox_core::breaker::RecoveryGroup) sees the
@@ -102,8 +102,12 @@ mod conn;
 mod connector;
 mod error;
 mod fuse;
+mod inflight;
 mod io;
+mod meter;
 mod origin;
+mod prepare;
+mod retry;
 #[cfg(feature = "tls")]
 pub mod tls;
 
@@ -115,6 +119,7 @@ pub use error::{ConnectError, Error};
 pub use fuse::{FuseBuilder, FuseClient, Verdict, default_classifier};
 pub use io::HyperIo;
 pub use origin::{Origin, OriginError, Scheme};
+pub use retry::Retryable;
 
 #[cfg(test)]
 mod tests {

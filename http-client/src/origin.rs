@@ -3,6 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use http::HeaderValue;
 use http::Uri;
@@ -71,10 +72,12 @@ impl fmt::Display for Scheme {
 ///     "the scheme \"ftp\" is not supported: use an http:// or https:// URI"
 /// );
 /// ```
+///
+/// Cheap to clone: the host is shared, so a clone bumps a reference count and allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
     scheme: Scheme,
-    host: Box<str>,
+    host: Arc<str>,
     port: u16,
 }
 
@@ -87,7 +90,7 @@ impl Origin {
             .unwrap_or(host);
         Origin {
             scheme,
-            host: host.to_ascii_lowercase().into_boxed_str(),
+            host: host.to_ascii_lowercase().into(),
             port,
         }
     }
@@ -96,8 +99,8 @@ impl Origin {
     ///
     /// # Errors
     ///
-    /// [`OriginError`] for a URI without a scheme or host, or with a scheme other than `http`
-    /// and `https`.
+    /// [`OriginError`] for a URI without a scheme or host, with a scheme other than `http`
+    /// and `https`, or with a port outside 1..=65535.
     pub fn from_uri(uri: &Uri) -> Result<Origin, OriginError> {
         let scheme = match uri.scheme_str() {
             None => return Err(OriginError::MissingScheme),
@@ -109,8 +112,15 @@ impl Origin {
             Some(h) if !h.is_empty() => h,
             _ => return Err(OriginError::MissingHost),
         };
-        let port = uri.port_u16().unwrap_or(scheme.default_port());
-        Ok(Origin::new(scheme, host, port))
+        let port = match uri.authority().map(|a| port_text(a.as_str())) {
+            Some(Some(text)) => parse_port(text)?,
+            _ => None,
+        };
+        Ok(Origin::new(
+            scheme,
+            host,
+            port.unwrap_or(scheme.default_port()),
+        ))
     }
 
     /// The scheme.
@@ -180,6 +190,29 @@ impl FromStr for Origin {
     }
 }
 
+/// The text after the authority's port colon, if it has one: `http::Uri` reads it as a `u16`
+/// and forgets a port it cannot hold, so the client reads it itself.
+fn port_text(authority: &str) -> Option<&str> {
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    // An IPv6 literal's colons are inside its brackets.
+    let after_host = match host_port.rfind(']') {
+        Some(end) => &host_port[end + 1..],
+        None => host_port,
+    };
+    after_host.rsplit_once(':').map(|(_, port)| port)
+}
+
+/// A port as written in a URI: empty means the scheme's default (RFC 3986), otherwise 1..=65535.
+fn parse_port(text: &str) -> Result<Option<u16>, OriginError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<u16>() {
+        Ok(port) if port > 0 && text.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(port)),
+        _ => Err(OriginError::InvalidPort(text.into())),
+    }
+}
+
 /// Why a URI has no [`Origin`] the client can connect to.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -192,6 +225,8 @@ pub enum OriginError {
     UnsupportedScheme(Box<str>),
     /// The URI names no host.
     MissingHost,
+    /// The URI's port is 0, above 65535 or not a number: the text as written.
+    InvalidPort(Box<str>),
     /// The URI is `https`, but this build of `fusebox-http` leaves out its `tls` feature.
     TlsDisabled,
 }
@@ -212,6 +247,11 @@ impl fmt::Display for OriginError {
             OriginError::MissingHost => {
                 f.write_str("the URI has no host: use an absolute URI like http://host/path")
             }
+            OriginError::InvalidPort(port) => write!(
+                f,
+                "the port {port:?} is not a port number: use a port from 1 to 65535, or none for \
+                 the scheme's default"
+            ),
             OriginError::TlsDisabled => f.write_str(
                 "https needs the \"tls\" feature of fusebox-http, which this build leaves out: \
                  enable it in Cargo.toml, or use an http:// URI",
@@ -294,6 +334,41 @@ mod tests {
             origin("http://a.example:8080/").host_header(),
             "a.example:8080"
         );
+    }
+
+    #[test]
+    fn ports_out_of_range_are_refused_by_name() {
+        for (uri, port) in [
+            ("http://127.0.0.1:99999/", "99999"),
+            ("http://127.0.0.1:65536/", "65536"),
+            ("http://127.0.0.1:4294967376/", "4294967376"),
+            ("http://127.0.0.1:0/", "0"),
+            ("http://[::1]:70000/", "70000"),
+            ("http://user@a.example:00/", "00"),
+        ] {
+            match uri.parse::<Origin>() {
+                Err(OriginError::InvalidPort(p)) => assert_eq!(&*p, port, "{uri}"),
+                other => panic!("{uri}: {other:?}"),
+            }
+        }
+        let e = "http://a.example:65536/".parse::<Origin>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the port \"65536\" is not a port number: use a port from 1 to 65535, or none for \
+             the scheme's default"
+        );
+        assert_eq!(origin("http://a.example:65535/").port(), 65535);
+        assert_eq!(origin("http://a.example:1").port(), 1);
+        assert_eq!(origin("http://a.example:/").port(), 80);
+        assert_eq!(origin("http://[::1]/").port(), 80);
+        assert_eq!(origin("http://[::1]:0081/").port(), 81);
+    }
+
+    #[test]
+    fn clones_share_the_host() {
+        let a = origin("http://a.example:8080");
+        let b = a.clone();
+        assert!(Arc::ptr_eq(&a.host, &b.host));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Connection reuse against real servers on 127.0.0.1, under tokio and smol: keep-alive reuse,
-//! servers closing idle connections, the stale-connection retry, `Keep-Alive: timeout`, and
-//! per-origin isolation.
+//! servers closing idle connections, the stale-connection retry, `Keep-Alive: timeout`,
+//! `Connection: close`, the pool timeout, and per-origin isolation.
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fusebox_core::rt::{ManualClock, Runtime};
-use fusebox_http::{Client, Origin};
+use fusebox_http::{Client, Origin, Retryable};
 use futures_lite::future;
 
 use common::{Gated, Reply, Server, sleep};
@@ -21,6 +21,12 @@ on_both_runtimes!(
     keep_alive_timeout_never_lengthens_the_clients_idle_timeout,
     connection_for_one_origin_never_carries_a_request_for_another,
     request_body_and_host_header_reach_the_server,
+    connection_close_and_http10_responses_end_their_connection,
+    a_closed_idle_connection_leaves_the_idle_count_at_the_next_reap,
+    a_retryable_post_is_sent_again_after_the_race_and_a_plain_one_is_not,
+    waiting_for_a_busy_pool_ends_with_a_pool_timeout_and_sends_nothing,
+    overload_fails_fast_in_the_queue_without_a_reconnect_storm,
+    a_closed_client_refuses_requests_and_closes_its_connections,
 );
 
 async fn sequential_requests_reuse_one_connection<R: Runtime>(rt: R) {
@@ -211,4 +217,188 @@ async fn request_body_and_host_header_reach_the_server<R: Runtime>(rt: R) {
         ("POST", "/echo?x=1")
     );
     assert_eq!(seen.host, Some(format!("127.0.0.1:{}", server.port())));
+}
+
+async fn connection_close_and_http10_responses_end_their_connection<R: Runtime>(rt: R) {
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/close" => Reply::ok("bye").announce_close(),
+        "/old" => Reply::ok("1.0").http10(),
+        "/old-kept" => Reply::ok("1.0").http10().header("Connection", "keep-alive"),
+        _ => Reply::ok("ok"),
+    });
+    let client = Client::builder().runtime(rt).build().unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            client.get(server.url("/close")).await.unwrap().body(),
+            "bye"
+        );
+    }
+    let total = client.pool_stats().total;
+    assert_eq!((total.created, total.reused, total.idle), (5, 0, 0));
+    assert_eq!(client.retries(), 0);
+
+    client.get(server.url("/old")).await.unwrap();
+    assert_eq!(client.pool_stats().total.idle, 0);
+    client.get(server.url("/old-kept")).await.unwrap();
+    assert_eq!(client.pool_stats().total.idle, 1);
+
+    // A request that says `Connection: close` ends its connection too.
+    let req = http::Request::get(server.url("/"))
+        .header("connection", "close")
+        .body("")
+        .unwrap();
+    client.send(req).await.unwrap();
+    let total = client.pool_stats().total;
+    assert_eq!((total.created, total.idle), (7, 0));
+}
+
+async fn a_closed_idle_connection_leaves_the_idle_count_at_the_next_reap<R: Runtime>(rt: R) {
+    let server = Server::builder()
+        .idle_close(Duration::from_millis(20))
+        .start(|_| Reply::ok("ok"));
+    let client = Client::builder()
+        .runtime(rt.clone())
+        .reap_interval(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    client.get(server.url("/")).await.unwrap();
+    assert_eq!(client.pool_stats().total.idle, 1);
+    server.wait_closed(1).await;
+    // The driver sees the close, the reaper the closed connection; both are events the test
+    // cannot await, so it looks every few milliseconds, for at most 2 s.
+    let mut idle = 1;
+    for _ in 0..400 {
+        idle = client.pool_stats().total.idle;
+        if idle == 0 {
+            break;
+        }
+        sleep(&rt, Duration::from_millis(5)).await;
+    }
+    assert_eq!(idle, 0, "{:?}", client.pool_stats().total);
+    assert_eq!(
+        client.pool_stats().total.unusable,
+        1,
+        "counted as closed by its server"
+    );
+}
+
+async fn a_retryable_post_is_sent_again_after_the_race_and_a_plain_one_is_not<R: Runtime>(rt: R) {
+    // The second request on each connection is read, then the connection closes unanswered:
+    // what a client sees when the server closes as the request arrives.
+    let server = Server::start(|seen| {
+        if seen.nth == 1 {
+            Reply::drop_connection()
+        } else {
+            Reply::ok(format!("{} {}", seen.method, seen.conn))
+        }
+    });
+    let client = Client::builder().runtime(rt).build().unwrap();
+    client.get(server.url("/")).await.unwrap();
+    let mut post = http::Request::post(server.url("/jobs"))
+        .body("job")
+        .unwrap();
+    post.extensions_mut().insert(Retryable);
+    let response = client.send(post).await.unwrap();
+    assert_eq!(response.body(), "POST 1");
+    assert_eq!(client.retries(), 1);
+    let jobs: Vec<_> = server
+        .seen()
+        .into_iter()
+        .filter(|s| s.path == "/jobs")
+        .collect();
+    assert_eq!(jobs.len(), 2);
+    assert!(jobs.iter().all(|s| s.body == b"job"));
+
+    // The same POST unmarked fails: it may have been acted on.
+    let post = http::Request::post(server.url("/jobs"))
+        .body("job")
+        .unwrap();
+    let e = client.send(post).await.unwrap_err();
+    assert!(e.is_request() && e.is_incomplete(), "{e:?}");
+    assert_eq!(client.retries(), 1);
+}
+
+async fn waiting_for_a_busy_pool_ends_with_a_pool_timeout_and_sends_nothing<R: Runtime>(rt: R) {
+    let (arrived, arrivals) = smol::channel::unbounded();
+    let server = Server::start(move |seen| {
+        let _ = arrived.try_send(());
+        if seen.path == "/slow" {
+            Reply::ok("slow").delay(Duration::from_millis(300))
+        } else {
+            Reply::ok("fast")
+        }
+    });
+    let client = Client::builder()
+        .runtime(rt.clone())
+        .max_per_host(1)
+        .pool_timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let slow = client.get(server.url("/slow"));
+    let waiting = async {
+        arrivals.recv().await.unwrap();
+        let start = rt.now();
+        let e = client.get(server.url("/fast")).await.unwrap_err();
+        (e, rt.now() - start)
+    };
+    let (slow, (e, waited)) = future::zip(slow, waiting).await;
+    assert_eq!(slow.unwrap().body(), "slow");
+    assert!(e.is_pool_timeout() && e.is_timeout(), "{e:?}");
+    assert!(!e.is_connect() && !e.is_request());
+    assert!(waited < Duration::from_millis(290), "{waited:?}");
+    assert!(
+        e.to_string()
+            .contains("within the pool timeout of 50ms; the request was not sent"),
+        "{e}"
+    );
+    assert_eq!(server.requests(), 1);
+    assert_eq!(client.pool_stats().total.timed_out, 1);
+}
+
+async fn overload_fails_fast_in_the_queue_without_a_reconnect_storm<R: Runtime>(rt: R) {
+    // 400 requests at once on 4 connections to a server that takes 10 ms: about 1 s of work for
+    // a 400 ms request timeout (so a 200 ms pool timeout).
+    let server = Server::start(|_| Reply::ok("ok").delay(Duration::from_millis(10)));
+    let client = Client::builder()
+        .runtime(rt.clone())
+        .max_per_host(4)
+        .request_timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let (tx, rx) = smol::channel::unbounded();
+    for _ in 0..400 {
+        let (client, url, tx) = (client.clone(), server.url("/"), tx.clone());
+        rt.spawn(Box::pin(async move {
+            let _ = tx.send(client.get(url).await).await;
+        }));
+    }
+    drop(tx);
+    let (mut ok, mut pool_timeouts) = (0, 0);
+    while let Ok(result) = rx.recv().await {
+        match result {
+            Ok(_) => ok += 1,
+            Err(e) if e.is_pool_timeout() => pool_timeouts += 1,
+            Err(e) => panic!("{e:#}"),
+        }
+    }
+    let created = client.pool_stats().total.created;
+    assert!(
+        ok > 0 && pool_timeouts > 0,
+        "ok {ok}, pool timeouts {pool_timeouts}"
+    );
+    assert!(
+        created <= 8,
+        "{created} connections opened for max_per_host 4"
+    );
+}
+
+async fn a_closed_client_refuses_requests_and_closes_its_connections<R: Runtime>(rt: R) {
+    let server = Server::start(|_| Reply::ok("ok"));
+    let client = Client::builder().runtime(rt).build().unwrap();
+    client.get(server.url("/")).await.unwrap();
+    client.clone().close();
+    let e = client.get(server.url("/")).await.unwrap_err();
+    assert!(e.is_closed() && !e.is_connect(), "{e:?}");
+    server.wait_closed(1).await;
+    assert_eq!(server.requests(), 1);
 }

@@ -1,21 +1,18 @@
-//! The demo's embedded HTTP/1.1 server: std threads on 127.0.0.1, independent of the runtime
-//! under test. How it answers follows the [`Phase`] that the demo's timeline sets; it counts the
-//! TCP connections it accepts and reports every health check (the recovery task's probes).
+//! The demo's embedded HTTP/1.1 server: the workspace's test server (std threads on 127.0.0.1,
+//! independent of the runtime under test) answering as the [`Phase`] that the demo's timeline
+//! sets. It counts the TCP connections it accepts and reports every health check (the recovery
+//! task's probes).
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicU8, Ordering::SeqCst};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::thread;
 use std::time::{Duration, Instant};
+
+use fusebox_testserver::{Reply, Seen};
 
 /// How late every answer is in the slow phase: more than the breaker's `max_delay`.
 pub(crate) const SLOW: Duration = Duration::from_millis(150);
-/// How often blocked server threads look at the stop flag.
-const POLL: Duration = Duration::from_millis(10);
-/// The longest request head accepted.
-const MAX_HEAD: usize = 16 * 1024;
 
 /// How the service behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,153 +83,57 @@ pub(crate) struct HealthHit {
     pub(crate) delay: Duration,
 }
 
-struct Shared {
-    phase: AtomicU8,
-    stop: AtomicBool,
-    accepted: AtomicU64,
-    hits: Sender<HealthHit>,
-}
-
 /// The running server; stops when dropped.
 pub(crate) struct Server {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    acceptor: Option<thread::JoinHandle<()>>,
+    server: fusebox_testserver::Server,
+    phase: Arc<AtomicU8>,
 }
 
 impl Server {
     /// Starts on a free port of 127.0.0.1, healthy. The receiver gets every health check.
     pub(crate) fn start() -> io::Result<(Server, Receiver<HealthHit>)> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
         let (tx, rx) = mpsc::channel();
-        let shared = Arc::new(Shared {
-            phase: AtomicU8::new(Phase::Healthy as u8),
-            stop: AtomicBool::new(false),
-            accepted: AtomicU64::new(0),
-            hits: tx,
-        });
-        let acceptor = {
-            let shared = shared.clone();
-            thread::spawn(move || accept(&listener, &shared))
+        let phase = Arc::new(AtomicU8::new(Phase::Healthy as u8));
+        let server = {
+            let phase = phase.clone();
+            fusebox_testserver::Server::start(move |seen| answer(&phase, &tx, seen))
         };
-        let server = Server {
-            addr,
-            shared,
-            acceptor: Some(acceptor),
-        };
-        Ok((server, rx))
+        Ok((Server { server, phase }, rx))
     }
 
     /// `http://127.0.0.1:port`.
     pub(crate) fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url("")
     }
 
     pub(crate) fn set_phase(&self, phase: Phase) {
-        self.shared.phase.store(phase as u8, SeqCst);
+        self.phase.store(phase as u8, SeqCst);
     }
 
     /// TCP connections accepted so far.
     pub(crate) fn accepted(&self) -> u64 {
-        self.shared.accepted.load(SeqCst)
+        self.server.connections() as u64
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, SeqCst);
-        // Wake the acceptor so that it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-        if let Some(acceptor) = self.acceptor.take() {
-            let _ = acceptor.join();
-        }
-    }
-}
-
-fn accept(listener: &TcpListener, shared: &Arc<Shared>) {
-    for stream in listener.incoming() {
-        if shared.stop.load(SeqCst) {
-            return;
-        }
-        let Ok(stream) = stream else { continue };
-        shared.accepted.fetch_add(1, SeqCst);
-        let shared = shared.clone();
-        thread::spawn(move || {
-            // A connection that breaks just ends its thread.
-            let _ = serve(stream, &shared);
+/// The answer to `seen` in the current phase, reporting it first if it is a health check.
+fn answer(phase: &AtomicU8, hits: &Sender<HealthHit>, seen: &Seen) -> Reply {
+    let phase = Phase::ALL[usize::from(phase.load(SeqCst)).min(3)];
+    let (status, delay) = phase.answer(&seen.path);
+    if is_health(&seen.path) {
+        let _ = hits.send(HealthHit {
+            at: Instant::now(),
+            path: seen.path.clone(),
+            status,
+            delay,
         });
     }
-}
-
-fn phase_of(shared: &Shared) -> Phase {
-    Phase::ALL[usize::from(shared.phase.load(SeqCst)).min(3)]
-}
-
-/// Serves the keep-alive requests of one connection until the client closes it.
-fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
-    stream.set_read_timeout(Some(POLL))?;
-    stream.set_nodelay(true)?;
-    let mut buf = Vec::new();
-    loop {
-        if shared.stop.load(SeqCst) {
-            return Ok(());
-        }
-        if let Some((path, used)) = parse(&buf) {
-            buf.drain(..used);
-            let (status, delay) = phase_of(shared).answer(&path);
-            if is_health(&path) {
-                let hit = HealthHit {
-                    at: Instant::now(),
-                    path,
-                    status,
-                    delay,
-                };
-                let _ = shared.hits.send(hit);
-            }
-            thread::sleep(delay);
-            stream.write_all(&response(status))?;
-            continue;
-        }
-        if buf.len() > MAX_HEAD {
-            return Ok(());
-        }
-        let mut chunk = [0u8; 2048];
-        match stream.read(&mut chunk) {
-            Ok(0) => return Ok(()),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// The path of a whole request at the start of `buf`, and how many bytes the request took.
-fn parse(buf: &[u8]) -> Option<(String, usize)> {
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let head = String::from_utf8_lossy(&buf[..end]);
-    let mut lines = head.split("\r\n");
-    let path = lines.next()?.split(' ').nth(1).unwrap_or("/").to_owned();
-    let length: usize = lines
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse().ok())
-        .unwrap_or(0);
-    (buf.len() >= end + length).then_some((path, end + length))
-}
-
-fn response(status: u16) -> Vec<u8> {
-    let (reason, body) = match status {
-        200 => ("OK", "ok\n"),
-        _ => ("Service Unavailable", "down for the demo\n"),
+    let body = match status {
+        200 => "ok\n",
+        _ => "down for the demo\n",
     };
-    format!(
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
+    Reply::ok(body)
+        .status(status)
+        .header("content-type", "text/plain")
+        .delay(delay)
 }

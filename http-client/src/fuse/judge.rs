@@ -175,9 +175,11 @@ mod tests {
             crate::ConnectError::dial(std::io::ErrorKind::ConnectionRefused.into()),
         )));
         assert_eq!(judged(&connect, fast), failure(TripReason::Connect));
-        let body = Err(Error::body(std::io::Error::from(
-            std::io::ErrorKind::ConnectionReset,
-        )));
+        let body = Err(Error::on_connection(
+            crate::error::Fault::Reset,
+            true,
+            std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+        ));
         assert_eq!(judged(&body, fast), failure(TripReason::Connection));
         let too_large = Err(Error::body_too_large(10));
         assert_eq!(judged(&too_large, fast), None);

@@ -3,7 +3,6 @@
 mod base;
 mod builder;
 mod health;
-mod interim;
 mod judge;
 
 pub use builder::FuseBuilder;

@@ -1,7 +1,7 @@
 //! The TLS handshake on a dialed stream, bounded by an optional timeout of its own.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fusebox_core::rt::{BoxIo, Clock};
 use futures_lite::future;
@@ -18,6 +18,42 @@ pub(crate) struct HandshakeTimeout {
     pub(crate) clock: Arc<dyn Clock>,
 }
 
+/// What bounds a handshake: its own timeout, counted from its start, and the connect timeout,
+/// counted from when the connect started.
+#[derive(Clone, Copy)]
+pub(crate) struct HandshakeLimit<'a> {
+    pub(crate) own: Option<&'a HandshakeTimeout>,
+    pub(crate) connect: Option<(&'a HandshakeTimeout, Instant)>,
+}
+
+impl HandshakeLimit<'_> {
+    /// The sleep that ends the handshake, on which clock, and the error it ends with.
+    fn deadline(self) -> Option<(fusebox_core::rt::BoxFuture<'static, ()>, ConnectError)> {
+        let own = self.own.map(|t| {
+            let now = t.clock.now();
+            (now.checked_add(t.after), t, false)
+        });
+        // Just before the pool's connect deadline, so that this one fires first.
+        let connect = self.connect.map(|(t, started)| {
+            let margin = (t.after / 10).min(Duration::from_millis(50));
+            (started.checked_add(t.after - margin), t, true)
+        });
+        let (at, t, of_connect) = match (own, connect) {
+            (Some(a), Some(b)) => match (a.0, b.0) {
+                (Some(x), Some(y)) if y < x => b,
+                (None, Some(_)) => b,
+                _ => a,
+            },
+            (a, b) => a.or(b)?,
+        };
+        let sleep = match at {
+            Some(at) => t.clock.sleep_until(at),
+            None => Box::pin(future::pending()),
+        };
+        Some((sleep, ConnectError::tls_timeout(t.after, of_connect)))
+    }
+}
+
 /// Runs the TLS handshake for `host` on `io`: SNI for a host name, the server's certificate
 /// verified for `host` (a name or an IP address), `http/1.1` offered by ALPN. Returns the
 /// encrypted stream, boxed like the plain one it wraps.
@@ -25,7 +61,7 @@ pub(crate) async fn handshake(
     config: &TlsConfig,
     io: BoxIo,
     host: &str,
-    timeout: Option<&HandshakeTimeout>,
+    limit: HandshakeLimit<'_>,
 ) -> Result<BoxIo, ConnectError> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|e| ConnectError::tls(reason::invalid_name(host, e), None))?;
@@ -37,13 +73,12 @@ pub(crate) async fn handshake(
             .map_err(|e| reason::classify(e, host))?;
         Ok(Box::new(stream) as BoxIo)
     };
-    match timeout {
+    match limit.deadline() {
         None => handshake.await,
-        Some(t) => {
-            let deadline = t.clock.sleep_from(t.clock.now(), t.after);
+        Some((deadline, error)) => {
             future::or(handshake, async {
                 deadline.await;
-                Err(ConnectError::tls_timeout(t.after))
+                Err(error)
             })
             .await
         }

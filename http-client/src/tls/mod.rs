@@ -15,4 +15,4 @@ pub use config::{Roots, TlsConfig, TlsConfigBuilder};
 /// The rustls this crate runs on, for [`TlsConfig::from_rustls`].
 pub use rustls;
 
-pub(crate) use connect::{HandshakeTimeout, handshake};
+pub(crate) use connect::{HandshakeLimit, HandshakeTimeout, handshake};

@@ -1,13 +1,13 @@
-//! Shared by the HTTP scenario tests: runtimes, a fault-injecting server, runtime wrappers.
+//! Shared by the HTTP scenario tests: runtimes, the workspace's fault-injecting server, runtime
+//! wrappers.
 #![allow(dead_code, unused_imports, unreachable_pub, missing_docs)]
 
 mod runtimes;
-mod server;
 #[cfg(feature = "tls")]
 pub mod tls;
 
-pub use runtimes::{on_smol, on_tokio, sleep};
-pub use server::{Reply, Seen, Server};
+pub use fusebox_testserver::{Accept, Cut, Reply, Seen, Server, Silent, Then};
+pub use runtimes::{on_smol, on_smol_within, on_tokio, on_tokio_within, sleep};
 
 use std::future::Future;
 use std::io;

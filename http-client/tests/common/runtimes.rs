@@ -42,17 +42,35 @@ where
     F: FnOnce(TokioRuntime) -> Fut,
     Fut: Future<Output = ()>,
 {
+    on_tokio_within(BOUND, scenario);
+}
+
+/// As [`on_tokio`], with a bound of its own for a scenario that does much more work.
+pub fn on_tokio_within<F, Fut>(bound: Duration, scenario: F)
+where
+    F: FnOnce(TokioRuntime) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let rt = TokioRuntime::from_handle(runtime.handle().clone());
-    runtime.block_on(bounded(rt.clone(), scenario(rt)));
+    runtime.block_on(bounded(rt.clone(), bound, scenario(rt)));
 }
 
 /// Runs `scenario` on a smol executor run by the test thread and one more.
 pub fn on_smol<F, Fut>(scenario: F)
+where
+    F: FnOnce(SmolRuntime) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    on_smol_within(BOUND, scenario);
+}
+
+/// As [`on_smol`], with a bound of its own for a scenario that does much more work.
+pub fn on_smol_within<F, Fut>(bound: Duration, scenario: F)
 where
     F: FnOnce(SmolRuntime) -> Fut,
     Fut: Future<Output = ()>,
@@ -64,16 +82,16 @@ where
         std::thread::spawn(move || smol::block_on(executor.run(stopped.recv())))
     };
     let rt = SmolRuntime::with_executor(executor.clone());
-    smol::block_on(executor.run(bounded(rt.clone(), scenario(rt))));
+    smol::block_on(executor.run(bounded(rt.clone(), bound, scenario(rt))));
     drop(stop);
     helper.join().unwrap().ok();
 }
 
-async fn bounded<R: Runtime>(rt: R, scenario: impl Future<Output = ()>) {
-    let deadline = rt.sleep_until(rt.now() + BOUND);
+async fn bounded<R: Runtime>(rt: R, bound: Duration, scenario: impl Future<Output = ()>) {
+    let deadline = rt.sleep_until(rt.now() + bound);
     future::or(scenario, async {
         deadline.await;
-        panic!("the scenario did not finish within {BOUND:?}");
+        panic!("the scenario did not finish within {bound:?}");
     })
     .await;
 }

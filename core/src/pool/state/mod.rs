@@ -294,24 +294,33 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.free_slot(k, fx);
     }
 
-    /// Closes idle connections that expired, and forgets keys with nothing left. Reads only the
-    /// stored times: no connection is asked anything under the lock.
-    pub(crate) fn reap(&mut self, now: Instant, fx: &mut Effects<C>) {
+    /// Closes idle connections that expired or say they are unusable, and forgets keys with
+    /// nothing left. The one place a connection is asked under the lock (`is_usable`, a cheap
+    /// sync check whose panic counts as "unusable"), so that a connection its server closed
+    /// leaves the idle count at the next reap.
+    pub(crate) fn reap(&mut self, now: Instant, fx: &mut Effects<C>)
+    where
+        C: crate::Connection,
+    {
         let limits = self.limits;
         let mut closed = 0;
         for (_, ks) in self.keys.iter_mut() {
             let before = ks.idle.len();
             let mut kept = VecDeque::with_capacity(before);
+            let mut unusable = 0;
             for idle in ks.idle.drain(..) {
-                if !idle.is_expired(now, &limits) {
-                    kept.push_back(idle);
-                } else {
-                    fx.close.push(idle.conn);
+                match idle.check_out_check(now, &limits) {
+                    Ok(()) => kept.push_back(idle),
+                    Err(why) => {
+                        unusable += u64::from(why == Spent::Unusable);
+                        fx.close.push(idle.conn);
+                    }
                 }
             }
             ks.idle = kept;
+            ks.counts.unusable += unusable;
             let expired = before - ks.idle.len();
-            ks.counts.expired += expired as u64;
+            ks.counts.expired += expired as u64 - unusable;
             closed += expired;
         }
         self.total -= closed;

@@ -2,15 +2,20 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use fusebox_core::Pool;
 use fusebox_core::rt::{Clock, Dial, Runtime, Spawner};
 
 use crate::client::{Client, Inner};
+use crate::connector::{DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_HEADERS};
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
 use crate::{Connector, Error};
+
+/// The least `max_head_size` may be: hyper's smallest read buffer.
+const MIN_HEAD_SIZE: usize = 8192;
 
 /// Configures a [`Client`]; made by [`Client::builder`].
 ///
@@ -21,10 +26,14 @@ use crate::{Connector, Error};
 /// | --- | --- |
 /// | [`max_per_host`](Builder::max_per_host) | 16 connections per origin |
 /// | [`max_total`](Builder::max_total) | no limit over all origins |
-/// | [`idle_timeout`](Builder::idle_timeout) | 90 s (shortened by a server's `Keep-Alive: timeout`) |
+/// | [`idle_timeout`](Builder::idle_timeout) | 4 s (shortened by a server's `Keep-Alive: timeout`) |
+/// | [`reap_interval`](Builder::reap_interval) | 1 s |
 /// | [`connect_timeout`](Builder::connect_timeout) | 10 s |
 /// | [`request_timeout`](Builder::request_timeout) | 30 s |
+/// | [`pool_timeout`](Builder::pool_timeout) | half the request timeout |
 /// | [`max_body_size`](Builder::max_body_size) | 16 MiB |
+/// | [`max_head_size`](Builder::max_head_size) | 64 KiB |
+/// | [`max_headers`](Builder::max_headers) | 100 |
 /// | `tls` (feature `tls`) | `TlsConfig::default()`: `webpki-roots` roots, SNI, ALPN `http/1.1` |
 /// | `tls_handshake_timeout` (feature `tls`) | none of its own: within the connect timeout |
 ///
@@ -56,9 +65,13 @@ pub struct Builder {
     max_per_host: usize,
     max_total: Option<usize>,
     idle_timeout: Duration,
+    reap_interval: Duration,
     connect_timeout: Duration,
     request_timeout: Duration,
+    pool_timeout: Option<Duration>,
     max_body_size: usize,
+    max_head_size: usize,
+    max_headers: usize,
     #[cfg(feature = "tls")]
     tls: Option<TlsConfig>,
     #[cfg(feature = "tls")]
@@ -73,10 +86,14 @@ impl Builder {
             dial: None,
             max_per_host: 16,
             max_total: None,
-            idle_timeout: Duration::from_secs(90),
+            idle_timeout: Duration::from_secs(4),
+            reap_interval: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            pool_timeout: None,
             max_body_size: 16 * 1024 * 1024,
+            max_head_size: DEFAULT_MAX_HEAD_SIZE,
+            max_headers: DEFAULT_MAX_HEADERS,
             #[cfg(feature = "tls")]
             tls: None,
             #[cfg(feature = "tls")]
@@ -125,8 +142,23 @@ impl Builder {
 
     /// How long a connection may sit idle before it is closed. A server's
     /// `Keep-Alive: timeout=N` shortens it for that server's connections (to N s less a margin).
+    ///
+    /// The default, 4 s, is below the idle timeouts of common servers that close without
+    /// announcing it first: Node.js and Apache close idle connections after 5 s, nginx after
+    /// 75 s, and a client that keeps a connection longer than its server sends requests into
+    /// connections being closed. (Such a request is sent again when that is safe, see
+    /// [`Client`]; a shorter idle timeout makes it rare.) Raise it for a server known to keep
+    /// connections longer, to reconnect less often after pauses.
     pub fn idle_timeout(mut self, timeout: Duration) -> Builder {
         self.idle_timeout = timeout;
+        self
+    }
+
+    /// How often the pool's reaper closes idle connections whose idle timeout ran out, or that
+    /// the server closed (their driver saw the close): until then they still count in
+    /// [`Client::pool_stats`]'s `idle`, though a request never gets one.
+    pub fn reap_interval(mut self, interval: Duration) -> Builder {
+        self.reap_interval = interval;
         self
     }
 
@@ -141,6 +173,35 @@ impl Builder {
     /// a free connection, connecting, sending and reading.
     pub fn request_timeout(mut self, timeout: Duration) -> Builder {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// How long a request may wait for a pooled connection when all of its origin's
+    /// `max_per_host` connections are busy; it then fails with [`Error::is_pool_timeout`]
+    /// without being sent. Unset, half the request timeout: a request that gets its connection
+    /// still has half its time for the exchange, so that under overload requests fail fast in
+    /// the queue rather than time out mid-response and cost their connection. A pool timeout
+    /// close to the request timeout brings that back: in `examples/overload.rs` (2,000 tasks,
+    /// 16 connections, 1 s request timeout, a 10 ms server) the default opened 16 connections,
+    /// a 1 s pool timeout about 2,600. Connecting is not waiting: it is bounded by the connect
+    /// timeout.
+    pub fn pool_timeout(mut self, timeout: Duration) -> Builder {
+        self.pool_timeout = Some(timeout);
+        self
+    }
+
+    /// The most bytes of a response head, status line and headers; a larger head fails the
+    /// request with [`Error::is_head_too_large`]. At least 8 KiB.
+    pub fn max_head_size(mut self, bytes: usize) -> Builder {
+        self.max_head_size = bytes;
+        self
+    }
+
+    /// The most header lines of a response; more fail the request with
+    /// [`Error::is_head_too_large`]. Above 100, hyper keeps the headers of each response on the
+    /// heap rather than the stack, which costs a little.
+    pub fn max_headers(mut self, count: usize) -> Builder {
+        self.max_headers = count;
         self
     }
 
@@ -198,13 +259,27 @@ impl Builder {
         positive(!self.idle_timeout.is_zero(), "idle_timeout")?;
         positive(!self.connect_timeout.is_zero(), "connect_timeout")?;
         positive(!self.request_timeout.is_zero(), "request_timeout")?;
+        positive(!self.reap_interval.is_zero(), "reap_interval")?;
+        positive(self.max_headers > 0, "max_headers")?;
+        let pool_timeout = self.pool_timeout.unwrap_or(self.request_timeout / 2);
+        positive(!pool_timeout.is_zero(), "pool_timeout")?;
+        if self.max_head_size < MIN_HEAD_SIZE {
+            return Err(Error::build(format_args!(
+                "max_head_size ({}) is below {MIN_HEAD_SIZE} bytes, the least a response head \
+                 may be given: raise max_head_size",
+                self.max_head_size
+            )));
+        }
         if let Some(total) = self.max_total.filter(|&t| t < self.max_per_host) {
             return Err(Error::build(format_args!(
                 "max_total ({total}) is below max_per_host ({}): raise max_total or lower max_per_host",
                 self.max_per_host
             )));
         }
-        let connector = Connector::new(dial, spawner.clone()).idle_cap(self.idle_timeout);
+        let connector = Connector::new(dial, spawner.clone())
+            .idle_cap(self.idle_timeout)
+            .head_limits(self.max_head_size, self.max_headers)
+            .within_connect_timeout(self.connect_timeout, clock.clone());
         #[cfg(feature = "tls")]
         let connector = {
             let mut connector = connector;
@@ -229,6 +304,7 @@ impl Builder {
         let mut pool = Pool::builder(connector)
             .max_per_key(self.max_per_host)
             .idle_timeout(self.idle_timeout)
+            .reap_interval(self.reap_interval)
             .connect_timeout(self.connect_timeout)
             .clock(clock.clone())
             .spawner(pool_spawner);
@@ -241,8 +317,10 @@ impl Builder {
             clock,
             spawner,
             request_timeout: self.request_timeout,
+            pool_timeout,
             max_body_size: self.max_body_size,
             max_attempts: self.max_per_host + 1,
+            retries: AtomicU64::new(0),
         }))
     }
 }
@@ -254,9 +332,13 @@ impl fmt::Debug for Builder {
             .field("max_per_host", &self.max_per_host)
             .field("max_total", &self.max_total)
             .field("idle_timeout", &self.idle_timeout)
+            .field("reap_interval", &self.reap_interval)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
-            .field("max_body_size", &self.max_body_size);
+            .field("pool_timeout", &self.pool_timeout)
+            .field("max_body_size", &self.max_body_size)
+            .field("max_head_size", &self.max_head_size)
+            .field("max_headers", &self.max_headers);
         #[cfg(feature = "tls")]
         d.field("tls", &self.tls)
             .field("tls_handshake_timeout", &self.tls_handshake_timeout);
@@ -265,72 +347,4 @@ impl fmt::Debug for Builder {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use fusebox_core::rt::{BoxFuture, BoxIo, ManualClock};
-    use std::io;
-
-    #[derive(Debug, Clone)]
-    struct Nothing;
-    impl Spawner for Nothing {
-        fn spawn(&self, _task: BoxFuture<'static, ()>) {}
-    }
-    impl Dial for Nothing {
-        fn dial(&self, _: &str, _: u16) -> BoxFuture<'static, io::Result<BoxIo>> {
-            Box::pin(async { Err(io::ErrorKind::Unsupported.into()) })
-        }
-    }
-
-    fn builder() -> Builder {
-        Client::builder()
-            .clock(Arc::new(ManualClock::new()))
-            .spawner(Arc::new(Nothing))
-            .dial(Arc::new(Nothing))
-    }
-
-    #[test]
-    fn a_runtime_is_required() {
-        let e = Client::builder().build().unwrap_err();
-        assert!(e.is_builder());
-        assert!(e.to_string().contains("call .runtime(rt)"));
-        assert!(builder().build().is_ok());
-    }
-
-    #[test]
-    fn zero_settings_are_refused_by_name() {
-        let msg = |b: Builder| b.build().unwrap_err().to_string();
-        assert_eq!(
-            msg(builder().max_per_host(0)),
-            "invalid client configuration: max_per_host must be greater than zero"
-        );
-        assert!(msg(builder().request_timeout(Duration::ZERO)).contains("request_timeout"));
-        assert!(msg(builder().connect_timeout(Duration::ZERO)).contains("connect_timeout"));
-        assert!(msg(builder().idle_timeout(Duration::ZERO)).contains("idle_timeout"));
-        assert!(msg(builder().max_per_host(4).max_total(2)).contains("raise max_total"));
-    }
-
-    #[cfg(feature = "tls")]
-    #[test]
-    fn tls_handshake_timeout_must_fit_in_the_connect_timeout() {
-        let msg = |b: Builder| b.build().unwrap_err().to_string();
-        assert!(
-            msg(builder().tls_handshake_timeout(Duration::ZERO)).contains("tls_handshake_timeout")
-        );
-        assert_eq!(
-            msg(builder()
-                .connect_timeout(Duration::from_secs(2))
-                .tls_handshake_timeout(Duration::from_secs(3))),
-            "invalid client configuration: tls_handshake_timeout (3s) is above connect_timeout \
-             (2s), which bounds the handshake too: lower tls_handshake_timeout or raise \
-             connect_timeout"
-        );
-        assert!(
-            builder()
-                .connect_timeout(Duration::from_secs(2))
-                .tls_handshake_timeout(Duration::from_secs(2))
-                .tls(TlsConfig::default())
-                .build()
-                .is_ok()
-        );
-    }
-}
+mod tests;

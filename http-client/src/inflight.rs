@@ -1,0 +1,53 @@
+//! [`InFlight`]: the guard of a connection while it carries a request.
+
+use std::ops::{Deref, DerefMut};
+
+use fusebox_core::Pooled;
+
+use crate::{Connector, HttpConnection, Origin};
+
+/// A connection carrying a request: discarded if dropped, returned to the pool only by
+/// [`finish`](InFlight::finish) after a complete response.
+pub(crate) struct InFlight {
+    pooled: Option<Pooled<Origin, Connector>>,
+}
+
+impl InFlight {
+    pub(crate) fn new(pooled: Pooled<Origin, Connector>) -> InFlight {
+        InFlight {
+            pooled: Some(pooled),
+        }
+    }
+
+    /// The exchange completed: the connection goes back to the pool.
+    pub(crate) fn finish(mut self) {
+        drop(self.pooled.take());
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(pooled) = self.pooled.take() {
+            tracing::debug!("discarding a connection whose request did not complete");
+            pooled.discard();
+        }
+    }
+}
+
+impl Deref for InFlight {
+    type Target = HttpConnection;
+
+    fn deref(&self) -> &HttpConnection {
+        self.pooled
+            .as_ref()
+            .expect("an in-flight guard holds its connection")
+    }
+}
+
+impl DerefMut for InFlight {
+    fn deref_mut(&mut self) -> &mut HttpConnection {
+        self.pooled
+            .as_mut()
+            .expect("an in-flight guard holds its connection")
+    }
+}
