@@ -87,7 +87,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         };
         inner.apply(fx);
         match checkout {
-            Checkout::Reuse(k, idle) => self.hand_over(k, idle),
+            Checkout::Reuse(k, idle) => self.hand_over(k, idle, now),
             Checkout::Connect(k) => {
                 self.step = self.connecting(k);
                 None
@@ -128,9 +128,8 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
     /// Hands out a connection taken from idle or granted, after asking it (off the lock)
     /// whether it is still good, and checking it asynchronously if it has been idle long; one
     /// that is not good is closed, and the room it held stays ours.
-    fn hand_over(&mut self, k: KeyId, idle: Idle<F::Conn>) -> Option<Outcome<K, F>> {
+    fn hand_over(&mut self, k: KeyId, idle: Idle<F::Conn>, now: Instant) -> Option<Outcome<K, F>> {
         let inner = self.inner;
-        let now = inner.clock.now();
         if let Err(why) = idle.check_out_check(now, &inner.limits) {
             return self.rejected(k, Some(idle.conn), why, now);
         }
@@ -166,7 +165,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         let next = inner.lock().reject(k, conn, why, now, &mut fx);
         inner.apply(fx);
         match next {
-            Checkout::Reuse(k, idle) => self.hand_over(k, idle),
+            Checkout::Reuse(k, idle) => self.hand_over(k, idle, now),
             Checkout::Connect(k) => {
                 self.step = self.connecting(k);
                 None
@@ -180,7 +179,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
     /// Acts on what a waiter was handed.
     fn granted(&mut self, grant: Grant<F::Conn>, k: KeyId) -> Option<Outcome<K, F>> {
         match grant {
-            Grant::Conn(idle) => self.hand_over(k, idle),
+            Grant::Conn(idle) => self.hand_over(k, idle, self.inner.clock.now()),
             Grant::Slot => {
                 self.step = self.connecting(k);
                 None
