@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use bytes::Bytes;
 use event_listener::Event;
 use fusebox_core::Connection;
 use fusebox_core::rt::{BoxIo, Spawner};
+use futures_lite::future;
 use http::header::{CONNECTION, HeaderMap, HeaderName};
 use http::{Request, Response, Version};
 use http_body_util::Full;
@@ -60,6 +62,30 @@ struct DriverState {
     ended: Mutex<Option<io::ErrorKind>>,
     /// Notified once `done` is set.
     finished: Event,
+}
+
+impl DriverState {
+    /// Waits until the driver task has ended.
+    async fn ended(&self) {
+        loop {
+            if self.done.load(Ordering::Acquire) {
+                return;
+            }
+            let listener = self.finished.listen();
+            if self.done.load(Ordering::Acquire) {
+                return;
+            }
+            listener.await;
+        }
+    }
+}
+
+/// The cause of a request that hyper's channel took just as the connection's driver ended.
+fn untaken() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the connection ended before it took the request",
+    )
 }
 
 /// Sets `done` when the driver task ends, however it ends (finished, failed, or dropped by a
@@ -148,7 +174,29 @@ impl HttpConnection {
             return Err(SendError::NotSent(Box::new(req), error));
         }
         self.requests += 1;
-        match self.sender.try_send_request(req).await {
+        let mut sending = pin!(self.sender.try_send_request(req));
+        let ended = async {
+            self.driver.ended().await;
+            None
+        };
+        let sent = future::or(async { Some(sending.as_mut().await) }, ended).await;
+        // The driver cancels what it holds before it counts as ended, so a request still pending
+        // now is one hyper's channel took as the driver dropped its end: it was never written,
+        // and nothing will ever answer it.
+        let sent = match sent {
+            Some(sent) => sent,
+            None => match future::poll_once(sending).await {
+                Some(sent) => sent,
+                None => {
+                    return Err(SendError::Failed {
+                        error: Error::on_connection(Fault::Incomplete, false, untaken()),
+                        written: mark.written_since(self.traffic.mark()),
+                        answered: false,
+                    });
+                }
+            },
+        };
+        match sent {
             Ok(response) => Ok(response),
             Err(mut e) => {
                 let unsent = e.take_message();
@@ -176,7 +224,7 @@ impl HttpConnection {
             return Error::invalid_request(e);
         }
         if (e.is_canceled() || e.is_closed()) && io_kind(&e).is_none() {
-            self.driver_ended().await;
+            self.driver.ended().await;
         }
         let ended = *self
             .driver
@@ -198,20 +246,6 @@ impl HttpConnection {
             None => io_kind(&*e).map_or(Fault::Other, Fault::of_io),
         };
         Error::on_connection(fault, true, e)
-    }
-
-    /// Waits until the driver task has ended.
-    async fn driver_ended(&self) {
-        loop {
-            if self.driver.done.load(Ordering::Acquire) {
-                return;
-            }
-            let listener = self.driver.finished.listen();
-            if self.driver.done.load(Ordering::Acquire) {
-                return;
-            }
-            listener.await;
-        }
     }
 
     /// How many requests were handed to this connection so far: above zero means reused.
