@@ -24,6 +24,16 @@ pub trait Connection: Send + 'static {
         None
     }
 
+    /// Takes the [`Hangup`](crate::Hangup) the pool hands a new connection once, off its lock,
+    /// right after connecting. A connection that can learn by itself that it closed (a driver
+    /// task that sees the peer's FIN) keeps it and raises it then, so that the pool drops the
+    /// connection from its idle count at once; the pool reads the flag only, under its lock.
+    /// Without it, a dead idle connection is found at checkout by `is_usable`, or expires. The
+    /// default ignores it; a panic is ignored too.
+    fn watch_hangup(&mut self, hangup: crate::Hangup) {
+        let _ = hangup;
+    }
+
     /// Checks asynchronously that an idle connection still works (a ping) before the pool hands
     /// it out: the connection if it does, `None` to drop it. The pool calls it off its lock, only
     /// for a connection idle for longer than the pool's

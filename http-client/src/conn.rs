@@ -5,13 +5,13 @@ use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
 use event_listener::Event;
-use fusebox_core::Connection;
 use fusebox_core::rt::{BoxIo, Spawner};
+use fusebox_core::{Connection, Hangup};
 use futures_lite::future;
 use http::header::{CONNECTION, HeaderMap, HeaderName};
 use http::{Request, Response, Version};
@@ -62,6 +62,8 @@ struct DriverState {
     ended: Mutex<Option<io::ErrorKind>>,
     /// Notified once `done` is set.
     finished: Event,
+    /// The pool's line for this connection, raised when the driver ends.
+    hangup: OnceLock<Hangup>,
 }
 
 impl DriverState {
@@ -94,8 +96,11 @@ struct DoneOnDrop(Arc<DriverState>);
 
 impl Drop for DoneOnDrop {
     fn drop(&mut self) {
-        self.0.done.store(true, Ordering::Release);
+        self.0.done.store(true, Ordering::SeqCst);
         self.0.finished.notify(usize::MAX);
+        if let Some(hangup) = self.0.hangup.get() {
+            hangup.raise();
+        }
     }
 }
 
@@ -304,6 +309,17 @@ impl Connection for HttpConnection {
         match (self.keep_alive, self.idle_cap) {
             (Some(k), Some(cap)) => Some(k.min(cap)),
             (k, _) => k,
+        }
+    }
+
+    /// Keeps the pool's hang-up and raises it when the driver ends (at once, if it already has),
+    /// so that a connection the server closed leaves the idle count as soon as hyper sees the
+    /// close.
+    fn watch_hangup(&mut self, hangup: Hangup) {
+        let hangup = self.driver.hangup.get_or_init(|| hangup);
+        // The driver may have ended before the hang-up was kept: then it found none to raise.
+        if self.driver.done.load(Ordering::SeqCst) {
+            hangup.raise();
         }
     }
 

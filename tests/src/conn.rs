@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use event_listener::Event;
-use fusebox_core::{Connect, Connection};
+use fusebox_core::{Connect, Connection, Hangup};
 
 /// The error of a connect that [`TestFactory::fail_next`] made fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,8 @@ pub enum Callback {
     IdleTimeout,
     /// [`Connection::close`] (the future it returns, when first polled).
     Close,
+    /// [`Connection::watch_hangup`].
+    WatchHangup,
 }
 
 impl Callback {
@@ -41,6 +43,7 @@ impl Callback {
             Callback::IsUsable => 0,
             Callback::IdleTimeout => 1,
             Callback::Close => 2,
+            Callback::WatchHangup => 3,
         }
     }
 }
@@ -74,7 +77,8 @@ struct Shared {
     conn_idle_timeout: Mutex<Option<Duration>>,
     usable: Mutex<HashMap<u64, Arc<AtomicBool>>>,
     /// Per [`Callback`]: how many of its next calls panic.
-    panics: [AtomicUsize; 3],
+    panics: [AtomicUsize; 4],
+    hangups: Mutex<HashMap<u64, Hangup>>,
     on_callback: Mutex<Option<CallbackHook>>,
     on_connect_drop: Mutex<Option<DropHook>>,
 }
@@ -182,6 +186,19 @@ impl TestFactory {
     /// Connections created and not yet dropped (closed or not): what the pool still holds.
     pub fn live(&self) -> usize {
         self.created() - self.shared.dropped.load(Ordering::SeqCst)
+    }
+
+    /// Raises the [`Hangup`] the pool gave connection `id`, as a connection whose peer closed
+    /// would.
+    ///
+    /// # Panics
+    ///
+    /// If the pool gave that connection none (yet).
+    pub fn hang_up(&self, id: u64) {
+        lock(&self.shared.hangups)
+            .get(&id)
+            .expect("no hang-up for this id")
+            .raise();
     }
 
     /// Marks the connection `id` unusable: [`Connection::is_usable`] returns `false` from now on.
@@ -379,6 +396,11 @@ impl Connection for TestConn {
     fn idle_timeout(&self) -> Option<Duration> {
         self.shared.enter(Callback::IdleTimeout);
         self.idle_timeout
+    }
+
+    fn watch_hangup(&mut self, hangup: Hangup) {
+        self.shared.enter(Callback::WatchHangup);
+        lock(&self.shared.hangups).insert(self.id, hangup);
     }
 
     async fn close(self) {

@@ -169,6 +169,7 @@ impl<K: Key, F: Connect<K>> Builder<K, F> {
             limits,
             state: Mutex::new(State::new(limits)),
             shutdown: Event::new(),
+            hangups: Arc::default(),
             drain: Arc::default(),
         });
         // Marks the reaper running for `Pool::closed` from now until the task ends or is dropped.

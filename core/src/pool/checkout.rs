@@ -250,7 +250,8 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                 } => match connect.as_mut().poll(cx) {
                     Poll::Ready(Ok(conn)) => {
                         let k = slot.connected();
-                        let idle = Idle::new(conn, this.inner.clock.now(), &this.inner.limits);
+                        let mut idle = Idle::new(conn, this.inner.clock.now(), &this.inner.limits);
+                        this.inner.watch_hangup(&mut idle);
                         Some(Ok(Pooled::new(this.inner.clone(), k, idle)))
                     }
                     Poll::Ready(Err(e)) => {

@@ -41,6 +41,7 @@ mod checkout;
 mod drain;
 mod error;
 mod guard;
+mod hangup;
 mod reaper;
 mod state;
 mod stats;
@@ -51,11 +52,13 @@ pub use builder::Builder;
 pub use checkout::Acquire;
 pub use error::{AcquireError, BuildError};
 pub use guard::Pooled;
+pub use hangup::Hangup;
 pub use stats::{Counts, Stats};
 pub use wait::{Wait, WaitError};
 
 use std::fmt;
 use std::hash::Hash;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -92,6 +95,8 @@ pub(crate) struct Inner<K: Key, F: Connect<K>> {
     state: Mutex<State<K, F::Conn>>,
     /// Notified when the pool closes or is dropped, to end the reaper at once.
     shutdown: Event,
+    /// Raised by a connection that closed, to have the reaper drop it from idle at once.
+    hangups: Arc<hangup::Signal>,
     /// What a closed pool still has running, for [`Pool::closed`].
     drain: Arc<Drain>,
 }
@@ -213,6 +218,15 @@ impl<K: Key, F: Connect<K>> Inner<K, F> {
         // The state is updated by plain code that does not panic midway; a poisoned lock still
         // holds consistent counts.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hands a new connection its [`Hangup`], off the lock; a panic there is ignored.
+    fn watch_hangup(&self, idle: &mut state::Idle<F::Conn>) {
+        let hangup = Hangup::new(idle.hung_up.clone(), self.hangups.clone());
+        let conn = &mut idle.conn;
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            crate::Connection::watch_hangup(conn, hangup)
+        }));
     }
 
     /// Acts on what a transition asked for, with the lock released.

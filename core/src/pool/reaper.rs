@@ -9,36 +9,52 @@ use super::state::Effects;
 use super::{Inner, Key};
 use crate::Connect;
 
-/// Runs every `interval` until the pool is closed or dropped. Holds only a `Weak` between rounds,
-/// so it never keeps the pool alive.
+/// Runs every `interval`, and whenever a connection raises its [`Hangup`](crate::Hangup), until
+/// the pool is closed or dropped. Holds only a `Weak` between rounds, so it never keeps the pool
+/// alive.
 pub(super) async fn run<K: Key, F: Connect<K>>(pool: Weak<Inner<K, F>>, interval: Duration) {
     loop {
-        let (tick, stop) = {
+        let (tick, stop, hangup, due) = {
             let Some(inner) = pool.upgrade() else { return };
             let stop = inner.shutdown.listen();
+            let hangup = inner.hangups.listen();
             if inner.lock().is_closed() {
                 return;
             }
-            // An interval too long to express as an instant: the reaper never runs again.
-            let Some(at) = inner.clock.now().checked_add(interval) else {
-                return;
+            // An interval too long to express as an instant: only hang-ups wake the reaper.
+            let tick = match inner.clock.now().checked_add(interval) {
+                Some(at) => inner.clock.sleep_until(at),
+                None => Box::pin(future::pending()),
             };
-            (inner.clock.sleep_until(at), stop)
+            // A hang-up raised since the last round (or before the listener) is served at once.
+            let due = inner.hangups.take();
+            (tick, stop, hangup, due)
         };
-        let ticked = async {
-            tick.await;
-            false
-        };
-        let stopped = async {
-            stop.await;
-            true
-        };
-        if future::or(ticked, stopped).await {
-            return;
+        if !due {
+            let woken = async {
+                future::or(tick, hangup).await;
+                Wake::Round
+            };
+            let stopped = async {
+                stop.await;
+                Wake::Stop
+            };
+            if let Wake::Stop = future::or(woken, stopped).await {
+                return;
+            }
         }
         let Some(inner) = pool.upgrade() else { return };
+        inner.hangups.take();
         let mut fx = Effects::new();
         inner.lock().reap(inner.clock.now(), &mut fx);
         inner.apply(fx);
     }
+}
+
+/// Why the reaper woke.
+enum Wake {
+    /// Its tick, or a hang-up: time for a round.
+    Round,
+    /// The pool closed.
+    Stop,
 }

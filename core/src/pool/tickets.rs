@@ -1,6 +1,8 @@
 //! The tickets an acquire holds while it waits, connects or checks: each gives back what it holds
 //! when dropped, so that a cancelled acquire leaks nothing.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use std::task::Waker;
@@ -93,6 +95,7 @@ pub(super) struct CheckTicket<'a, K: Key, F: Connect<K>> {
     pub(super) created: Instant,
     pub(super) last_used: Instant,
     pub(super) idle_timeout: Duration,
+    pub(super) hung_up: Arc<AtomicBool>,
 }
 
 impl<'a, K: Key, F: Connect<K>> CheckTicket<'a, K, F> {
@@ -103,6 +106,7 @@ impl<'a, K: Key, F: Connect<K>> CheckTicket<'a, K, F> {
             created,
             last_used,
             idle_timeout,
+            hung_up,
         } = idle;
         let ticket = CheckTicket {
             inner,
@@ -110,6 +114,7 @@ impl<'a, K: Key, F: Connect<K>> CheckTicket<'a, K, F> {
             created,
             last_used,
             idle_timeout,
+            hung_up,
         };
         (ticket, conn)
     }
@@ -122,6 +127,7 @@ impl<'a, K: Key, F: Connect<K>> CheckTicket<'a, K, F> {
             created: self.created,
             last_used: self.last_used,
             idle_timeout: self.idle_timeout,
+            hung_up: self.hung_up.clone(),
         };
         (k, idle)
     }

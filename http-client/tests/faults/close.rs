@@ -66,12 +66,17 @@ async fn http10_responses_without_keep_alive_are_not_pooled<R: Runtime>(rt: R) {
 
 async fn idle_connection_closed_by_the_server_leaves_the_idle_count<R: Runtime>(rt: R) {
     let server = Server::start_with(Some(Duration::from_millis(30)), |_| Reply::ok("ok"));
-    let client = crate::client(&rt);
+    // The reaper's tick an hour away: only the connection's hang-up can empty the idle count.
+    let client = Client::builder()
+        .runtime(rt.clone())
+        .reap_interval(Duration::from_secs(3600))
+        .build()
+        .unwrap();
     client.get(server.url("/")).await.unwrap();
     assert_eq!(client.pool_stats().total.idle, 1);
     server.wait_closed(1).await;
-    // The connection's driver sees the close on its own; no request, no reap needed. Bounded:
-    // 2 s at most, looking every 2 ms.
+    // The connection's driver sees the close and raises its hang-up; no request, no tick needed.
+    // Bounded: 2 s at most, looking every 2 ms.
     let mut idle = client.pool_stats().total.idle;
     for _ in 0..1000 {
         if idle == 0 {

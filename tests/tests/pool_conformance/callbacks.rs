@@ -175,7 +175,12 @@ pub(crate) async fn callbacks_that_call_the_pool_do_not_deadlock<H: Harness>(h: 
     f.clear_hooks();
 
     let seen = seen.lock().unwrap().clone();
-    for callback in [Callback::IsUsable, Callback::IdleTimeout, Callback::Close] {
+    for callback in [
+        Callback::IsUsable,
+        Callback::IdleTimeout,
+        Callback::Close,
+        Callback::WatchHangup,
+    ] {
         assert!(seen.contains(&callback), "{callback:?} was not called");
     }
     assert_eq!(

@@ -15,6 +15,7 @@ mod cancel;
 mod config;
 mod fairness;
 mod handoff;
+mod hangup;
 mod lifecycle;
 mod timing;
 mod waiting;
@@ -82,6 +83,9 @@ macro_rules! everywhere {
                 callbacks::idle_timeout_that_panics_loses_no_capacity,
                 callbacks::close_that_panics_loses_no_capacity,
                 callbacks::callbacks_that_call_the_pool_do_not_deadlock,
+                hangup::hung_up_idle_connection_leaves_at_once,
+                hangup::hung_up_busy_connection_is_not_kept,
+                hangup::watch_hangup_that_panics_loses_nothing,
             ]
         );
     };

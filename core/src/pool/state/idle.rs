@@ -3,6 +3,8 @@
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::Connection;
@@ -24,6 +26,8 @@ pub(crate) struct Idle<C> {
     pub(crate) last_used: Instant,
     /// The pool's idle timeout, shortened by the connection's own when it came back.
     pub(crate) idle_timeout: Duration,
+    /// Set by the connection's [`Hangup`](crate::Hangup) once it knows it is closed.
+    pub(crate) hung_up: Arc<AtomicBool>,
 }
 
 /// Why a connection must not be used again.
@@ -42,7 +46,13 @@ impl<C> Idle<C> {
             created: now,
             last_used: now,
             idle_timeout: limits.idle_timeout,
+            hung_up: Arc::default(),
         }
+    }
+
+    /// Whether the connection raised its hang-up: a flag of the pool's, safe under the lock.
+    pub(crate) fn is_hung_up(&self) -> bool {
+        self.hung_up.load(Ordering::Acquire)
     }
 
     /// Expired once `now` reaches `last_used + idle timeout` or `created + max lifetime`: the
@@ -59,13 +69,27 @@ impl<C> Idle<C> {
     }
 }
 
+impl<C> Idle<C> {
+    /// Whether the reaper must close it: hung up or expired. Reads only what the pool keeps, so
+    /// it is safe under the lock.
+    pub(crate) fn reap_check(&self, now: Instant, limits: &Limits) -> Result<(), Spent> {
+        if self.is_hung_up() {
+            Err(Spent::Unusable)
+        } else if self.is_expired(now, limits) {
+            Err(Spent::Expired)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 impl<C: Connection> Idle<C> {
     /// Whether a connection about to be handed out at `now` may be: not expired and usable.
     /// Asks the connection, so call it off the lock.
     pub(crate) fn check_out_check(&self, now: Instant, limits: &Limits) -> Result<(), Spent> {
         if self.is_expired(now, limits) {
             Err(Spent::Expired)
-        } else if !usable(&self.conn) {
+        } else if self.is_hung_up() || !usable(&self.conn) {
             Err(Spent::Unusable)
         } else {
             Ok(())
@@ -79,7 +103,7 @@ impl<C: Connection> Idle<C> {
         self.last_used = now;
         self.idle_timeout = own_idle_timeout(&self.conn)
             .map_or(limits.idle_timeout, |own| own.min(limits.idle_timeout));
-        if !usable(&self.conn) {
+        if self.is_hung_up() || !usable(&self.conn) {
             Err(Spent::Unusable)
         } else if self.idle_timeout.is_zero() || self.is_past_lifetime(now, limits) {
             Err(Spent::Expired)

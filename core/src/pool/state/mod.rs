@@ -294,14 +294,10 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.free_slot(k, fx);
     }
 
-    /// Closes idle connections that expired or say they are unusable, and forgets keys with
-    /// nothing left. The one place a connection is asked under the lock (`is_usable`, a cheap
-    /// sync check whose panic counts as "unusable"), so that a connection its server closed
-    /// leaves the idle count at the next reap.
-    pub(crate) fn reap(&mut self, now: Instant, fx: &mut Effects<C>)
-    where
-        C: crate::Connection,
-    {
+    /// Closes idle connections that expired or raised their hang-up (counted unusable), and
+    /// forgets keys with nothing left. Asks no connection anything: under the lock, only the
+    /// pool's own stamps and flags are read.
+    pub(crate) fn reap(&mut self, now: Instant, fx: &mut Effects<C>) {
         let limits = self.limits;
         let mut closed = 0;
         for (_, ks) in self.keys.iter_mut() {
@@ -309,7 +305,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             let mut kept = VecDeque::with_capacity(before);
             let mut unusable = 0;
             for idle in ks.idle.drain(..) {
-                match idle.check_out_check(now, &limits) {
+                match idle.reap_check(now, &limits) {
                     Ok(()) => kept.push_back(idle),
                     Err(why) => {
                         unusable += u64::from(why == Spent::Unusable);

@@ -1,0 +1,95 @@
+//! [`Hangup`]: how a connection tells its pool that it closed, so that the pool stops counting
+//! it as idle at once rather than at the next checkout.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use event_listener::{Event, EventListener};
+
+/// A connection's line to its pool, handed over once through
+/// [`Connection::watch_hangup`](crate::Connection::watch_hangup).
+///
+/// A connection that learns on its own that it is closed (its peer hung up, its driver task
+/// ended) calls [`raise`](Hangup::raise); the pool's reaper then closes it if it is idle, counted
+/// as unusable, without waiting for its next tick. Raising is cheap, may happen on any thread, and
+/// raising twice or after the pool is gone is harmless.
+///
+/// ```
+/// use fusebox_core::{Connection, Hangup};
+///
+/// struct Line {
+///     hangup: Option<Hangup>,
+/// }
+///
+/// impl Connection for Line {
+///     fn watch_hangup(&mut self, hangup: Hangup) {
+///         self.hangup = Some(hangup);
+///     }
+/// }
+///
+/// impl Line {
+///     // Called by whatever reads the socket when it sees the end of the stream.
+///     fn peer_closed(&self) {
+///         if let Some(hangup) = &self.hangup {
+///             hangup.raise();
+///         }
+///     }
+/// }
+/// # Line { hangup: None }.peer_closed();
+/// ```
+#[derive(Clone)]
+pub struct Hangup {
+    /// This connection's flag, which the pool reads under its lock.
+    raised: Arc<AtomicBool>,
+    signal: Arc<Signal>,
+}
+
+impl Hangup {
+    pub(crate) fn new(raised: Arc<AtomicBool>, signal: Arc<Signal>) -> Hangup {
+        Hangup { raised, signal }
+    }
+
+    /// Tells the pool that the connection is closed.
+    pub fn raise(&self) {
+        self.raised.store(true, Ordering::Release);
+        self.signal.raise();
+    }
+
+    /// Whether [`raise`](Hangup::raise) was called.
+    pub fn is_raised(&self) -> bool {
+        self.raised.load(Ordering::Acquire)
+    }
+}
+
+impl fmt::Debug for Hangup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hangup")
+            .field("raised", &self.is_raised())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The pool's side: raised by any of its connections, waited on by the reaper.
+#[derive(Debug, Default)]
+pub(crate) struct Signal {
+    pending: AtomicBool,
+    event: Event,
+}
+
+impl Signal {
+    fn raise(&self) {
+        self.pending.store(true, Ordering::SeqCst);
+        self.event.notify(1);
+    }
+
+    /// A listener, to be made before [`take`](Signal::take) is asked, so that no raise is missed.
+    pub(crate) fn listen(&self) -> EventListener {
+        self.event.listen()
+    }
+
+    /// Whether a connection raised a hang-up since the last call.
+    pub(crate) fn take(&self) -> bool {
+        self.pending.swap(false, Ordering::SeqCst)
+    }
+}
