@@ -130,10 +130,11 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
     /// that is not good is closed, and the room it held stays ours.
     fn hand_over(&mut self, k: KeyId, idle: Idle<F::Conn>, now: Instant) -> Option<Outcome<K, F>> {
         let inner = self.inner;
-        if let Err(why) = idle.check_out_check(now, &inner.limits) {
-            return self.rejected(k, Some(idle.conn), why, now);
-        }
-        if now.saturating_duration_since(idle.last_used) < inner.check_after {
+        let idle_for = match idle.check_out_check(now, &inner.limits) {
+            Ok(idle_for) => idle_for,
+            Err(why) => return self.rejected(k, Some(idle.conn), why, now),
+        };
+        if idle_for < inner.check_after {
             return Some(Ok(Pooled::new(inner.clone(), k, idle)));
         }
         let (ticket, conn) = CheckTicket::new(inner, k, idle);
@@ -176,10 +177,10 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         }
     }
 
-    /// Acts on what a waiter was handed.
-    fn granted(&mut self, grant: Grant<F::Conn>, k: KeyId) -> Option<Outcome<K, F>> {
+    /// Acts on what a waiter was handed at `now`.
+    fn granted(&mut self, grant: Grant<F::Conn>, k: KeyId, now: Instant) -> Option<Outcome<K, F>> {
         match grant {
-            Grant::Conn(idle) => self.hand_over(k, idle, self.inner.clock.now()),
+            Grant::Conn(idle) => self.hand_over(k, idle, now),
             Grant::Slot => {
                 self.step = self.connecting(k);
                 None
@@ -206,14 +207,15 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                         true => None,
                         false => ticket.poll_grant(cx.waker()),
                     };
-                    if let Some((grant, k)) = taken {
-                        this.granted(grant, k)
+                    if let Some((grant, k, now)) = taken {
+                        this.granted(grant, k, now)
                     } else if let Some(sleep) = deadline
                         && sleep.as_mut().poll(cx).is_ready()
                     {
-                        let waited = ticket.waited();
-                        match ticket.give_up() {
-                            Some((grant, k)) => this.granted(grant, k),
+                        let now = this.inner.clock.now();
+                        let waited = now.saturating_duration_since(ticket.started);
+                        match ticket.give_up(now) {
+                            Some((grant, k)) => this.granted(grant, k, now),
                             None => Some(Err(AcquireError::Timeout { waited })),
                         }
                     } else {

@@ -19,35 +19,34 @@ pub(super) struct WaiterTicket<'a, K: Key, F: Connect<K>> {
 }
 
 impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
-    pub(super) fn waited(&self) -> Duration {
-        self.inner
-            .clock
-            .now()
-            .saturating_duration_since(self.started)
+    /// How long it has waited at `now`.
+    fn waited(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.started)
     }
 
-    /// Takes the grant if there is one; else leaves `waker` to be woken by it.
-    pub(super) fn poll_grant(&mut self, waker: &Waker) -> Option<(Grant<F::Conn>, KeyId)> {
+    /// Takes the grant if there is one, with the instant it was taken at (for the hand-over's
+    /// checks, so the clock is read once); else leaves `waker` to be woken by it.
+    pub(super) fn poll_grant(&mut self, waker: &Waker) -> Option<(Grant<F::Conn>, KeyId, Instant)> {
         let id = self.id?;
-        let waited = self.waited();
-        let taken = self.inner.lock().poll_grant(id, waker, waited);
-        if taken.is_some() {
-            self.id = None;
-        }
-        taken
+        let now = self.inner.clock.now();
+        let taken = self.inner.lock().poll_grant(id, waker, self.waited(now));
+        let (grant, k) = taken?;
+        self.id = None;
+        Some((grant, k, now))
     }
 
-    pub(super) fn give_up(&mut self) -> Option<(Grant<F::Conn>, KeyId)> {
+    /// The wait ran out after `waited`: takes a grant that arrived meanwhile, or leaves the
+    /// queue.
+    pub(super) fn give_up(&mut self, now: Instant) -> Option<(Grant<F::Conn>, KeyId)> {
         let id = self.id.take()?;
-        let waited = self.waited();
-        self.inner.lock().give_up(id, waited)
+        self.inner.lock().give_up(id, self.waited(now))
     }
 }
 
 impl<K: Key, F: Connect<K>> Drop for WaiterTicket<'_, K, F> {
     fn drop(&mut self) {
         if let Some(id) = self.id.take() {
-            let waited = self.waited();
+            let waited = self.waited(self.inner.clock.now());
             let mut fx = Effects::new();
             self.inner.lock().cancel(id, waited, &mut fx);
             self.inner.apply(fx);

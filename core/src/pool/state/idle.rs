@@ -85,14 +85,15 @@ impl<C> Idle<C> {
 
 impl<C: Connection> Idle<C> {
     /// Whether a connection about to be handed out at `now` may be: not expired and usable.
-    /// Asks the connection, so call it off the lock.
-    pub(crate) fn check_out_check(&self, now: Instant, limits: &Limits) -> Result<(), Spent> {
-        if self.is_expired(now, limits) {
+    /// Gives how long it has been idle. Asks the connection, so call it off the lock.
+    pub(crate) fn check_out_check(&self, now: Instant, limits: &Limits) -> Result<Duration, Spent> {
+        let idle_for = now.saturating_duration_since(self.last_used);
+        if idle_for >= self.idle_timeout || self.is_past_lifetime(now, limits) {
             Err(Spent::Expired)
         } else if self.is_hung_up() || !usable(&self.conn) {
             Err(Spent::Unusable)
         } else {
-            Ok(())
+            Ok(idle_for)
         }
     }
 
