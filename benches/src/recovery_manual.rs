@@ -156,10 +156,13 @@ impl<'a> Rig<'a> {
 
         // Down for the window, counting probes, then healthy: recovery after backoff.
         let (_, _, trip) = self.trip_all().await?;
-        let (answered, sent) = (self.server.health_answered(), self.group.probes_sent());
+        let (answered, sent) = (
+            self.server.health_answered(),
+            self.group.stats().probes_sent,
+        );
         self.step_until(trip + self.plan.window).await?;
         let window_probes = self.server.health_answered() - answered;
-        let window_probes_sent = self.group.probes_sent() - sent;
+        let window_probes_sent = self.group.stats().probes_sent - sent;
         self.server.set_all(true);
         let recovery_after_window = self.until_recovered(self.clock.now()).await?;
 
@@ -171,8 +174,8 @@ impl<'a> Rig<'a> {
             window_probes,
             window_probes_sent,
             recovery_after_window,
-            tasks_started: self.group.recovery_tasks_started(),
-            recoveries: self.group.recoveries(),
+            tasks_started: self.group.stats().recovery_tasks_started,
+            recoveries: self.group.stats().recoveries,
         };
         self.client.close();
         Ok(figures)
@@ -248,14 +251,14 @@ impl<'a> Rig<'a> {
     /// Steps the clock until the group's next recovery, the clients calling every pause.
     /// Returns the manual time from `healthy_since` to the recovery.
     async fn until_recovered(&self, healthy_since: Instant) -> Result<Duration, String> {
-        let before = self.group.recoveries();
+        let before = self.group.stats().recoveries;
         let c = &self.plan.config;
         let limit = c.max_backoff() + c.probe_interval() * (c.success_threshold() + 2);
         let steps = limit.as_nanos() / self.plan.step.as_nanos().max(1);
         let every = self.steps_per_pause();
         for n in 1..=steps {
             self.step().await?;
-            if self.group.recoveries() > before {
+            if self.group.stats().recoveries > before {
                 return Ok(self.clock.now().saturating_duration_since(healthy_since));
             }
             if n.is_multiple_of(every) {
@@ -309,14 +312,14 @@ impl<'a> Rig<'a> {
     fn read(&self) -> Reading {
         Reading {
             answered: self.server.health_answered(),
-            sent: self.group.probes_sent(),
+            sent: self.group.stats().probes_sent,
             pending: self.clock.live(),
             due: self
                 .clock
                 .earliest()
                 .is_some_and(|at| at <= self.clock.now()),
-            running: self.group.is_recovering(),
-            recoveries: self.group.recoveries(),
+            running: self.group.stats().recovering,
+            recoveries: self.group.stats().recoveries,
         }
     }
 

@@ -238,7 +238,7 @@ impl Controller<'_> {
         wait_until(TRIP_LIMIT, || self.fuses.iter().all(is_tripped))
             .ok_or("not every client tripped in cycle 1")?;
         self.server.set_work(true);
-        let untrip_a = wait_until(recovery_limit, || self.group.recoveries() >= 1)
+        let untrip_a = wait_until(recovery_limit, || self.group.stats().recoveries >= 1)
             .ok_or("no recovery in cycle 1")?;
         thread::sleep(plan.burst + Duration::from_millis(50) + BETWEEN);
 
@@ -257,7 +257,7 @@ impl Controller<'_> {
         thread::sleep(good_at.saturating_duration_since(Instant::now()));
         self.server.set_all(true);
         let good_b = Instant::now();
-        let untrip_b = wait_until(recovery_limit, || self.group.recoveries() >= 2)
+        let untrip_b = wait_until(recovery_limit, || self.group.stats().recoveries >= 2)
             .ok_or("no recovery in cycle 2")?;
         thread::sleep(plan.burst + Duration::from_millis(50));
         Ok(Marks {
@@ -389,12 +389,12 @@ fn figures(
         recovery_from_trip: m.untrip_a.saturating_duration_since(first_trip_a),
         untrip_lag: m.untrip_a.saturating_duration_since(last_a),
         window_probes,
-        tasks_started: group.recovery_tasks_started(),
+        tasks_started: group.stats().recovery_tasks_started,
         recovery_after_window: m.untrip_b.saturating_duration_since(m.good_b),
         burst: arrivals(last_a, plan.burst),
         burst_after_window: arrivals(last_b, plan.burst),
         steady,
-        recoveries: group.recoveries(),
+        recoveries: group.stats().recoveries,
         unexpected,
         connections,
     }

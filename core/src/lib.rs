@@ -77,6 +77,4 @@ pub use breaker::{
     Breaker, BreakerConfig, OpenError, Outcome, Permit, Probe, RecoveryGroup, TripReason,
 };
 pub use conn::{Connect, Connection};
-pub use pool::{
-    AcquireError, BuildError, Builder, Counts, Hangup, Pool, Pooled, Stats, Wait, WaitError,
-};
+pub use pool::{AcquireError, BuildError, Counts, Hangup, Pool, Pooled, Stats, Wait, WaitError};

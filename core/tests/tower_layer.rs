@@ -97,7 +97,11 @@ fn a_tower_service_trips_fails_fast_recovers_through_one_shared_task_and_closes(
         calls,
         "refused calls never reach the backend"
     );
-    assert_eq!(group.recovery_tasks_started(), 1, "one recovery for both");
+    assert_eq!(
+        group.stats().recovery_tasks_started,
+        1,
+        "one recovery for both"
+    );
 
     tasks.run_until_stalled();
     clock.advance(INTERVAL);
@@ -106,10 +110,10 @@ fn a_tower_service_trips_fails_fast_recovers_through_one_shared_task_and_closes(
     backend.down.store(false, SeqCst);
     clock.advance(INTERVAL * 2); // the backoff after one failed round
     tasks.run_until_stalled();
-    assert_eq!(group.recoveries(), 1);
+    assert_eq!(group.stats().recoveries, 1);
     for service in [&mut users, &mut orders] {
         assert!(service.breaker().is_closed());
         assert_eq!(block_on(service.call("d")).unwrap(), "d: ok");
     }
-    assert_eq!(group.recovery_tasks_started(), 1);
+    assert_eq!(group.stats().recovery_tasks_started, 1);
 }

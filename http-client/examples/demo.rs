@@ -163,7 +163,7 @@ async fn demo<R: Runtime>(rt: R, runtime: &str) -> Result<(), String> {
         }
 
         // The recovery closes every tripped client of the group at once.
-        let recoveries = group.recoveries();
+        let recoveries = group.stats().recoveries;
         if recoveries > recoveries_seen {
             recoveries_seen = recoveries;
             recovered_at = Some(now);
@@ -176,7 +176,7 @@ async fn demo<R: Runtime>(rt: R, runtime: &str) -> Result<(), String> {
             }
             let detail = format!(
                 "recovery task #{tasks_seen} done after {} probes; {} close",
-                group.probes_sent(),
+                group.stats().probes_sent,
                 closed.join(", ")
             );
             timeline.event(now, "recovered", "group", &detail);
@@ -197,7 +197,7 @@ async fn demo<R: Runtime>(rt: R, runtime: &str) -> Result<(), String> {
         }
         tripped.sort_by_key(|(trip, _)| trip.since);
         for (trip, i) in tripped {
-            let tasks = group.recovery_tasks_started();
+            let tasks = group.stats().recovery_tasks_started;
             let role = if tasks > tasks_seen {
                 tasks_seen = tasks;
                 format!("starts recovery task #{tasks}")
@@ -257,9 +257,9 @@ async fn demo<R: Runtime>(rt: R, runtime: &str) -> Result<(), String> {
     let stats = client.pool_stats().total;
     let connections = server.accepted();
     let trips_total: u64 = trips.iter().sum();
-    let probe_tasks = group.recovery_tasks_started();
+    let probe_tasks = group.stats().recovery_tasks_started;
     println!();
-    let probes_sent = group.probes_sent();
+    let probes_sent = group.stats().probes_sent;
     let sent = ok + failed + other;
     let tasks = match probe_tasks {
         1 => "1 recovery task".to_owned(),
@@ -308,7 +308,7 @@ async fn demo<R: Runtime>(rt: R, runtime: &str) -> Result<(), String> {
     println!(
         "summary: requests={requests} ok={ok} failed={failed} rejected={rejected} \
          trips={trips_total} recoveries={} probe_tasks={probe_tasks} connections={connections}",
-        group.recoveries()
+        group.stats().recoveries
     );
     client.close();
     drop(server);

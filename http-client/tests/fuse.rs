@@ -77,7 +77,7 @@ async fn probe_round(rt: &dyn Clock, clock: &ManualClock, server: &Server, group
     // While the probe is out, its deadline and its request timeout sleep too.
     settle(rt, "a health probe", || health_probes(server) == before + 1).await;
     // Checked twice, 10 ms apart: between the probe's two sleeps ending, the count passes 2.
-    let acted = || sleeping() || !group.is_recovering();
+    let acted = || sleeping() || !group.stats().recovering;
     loop {
         settle(rt, "the probe's outcome", acted).await;
         sleep(rt, Duration::from_millis(10)).await;
@@ -223,7 +223,7 @@ async fn clients_tripping_at_once_start_one_recovery_task<R: Runtime>(rt: R) {
     )
     .await;
     assert!(fuses.iter().all(|f| !f.is_closed()));
-    assert_eq!(group.recovery_tasks_started(), 1);
+    assert_eq!(group.stats().recovery_tasks_started, 1);
 
     status.store(200, Ordering::SeqCst);
     probe_round(&rt, &clock, &server, &group).await;
@@ -232,7 +232,13 @@ async fn clients_tripping_at_once_start_one_recovery_task<R: Runtime>(rt: R) {
         fuses.iter().all(FuseClient::is_closed)
     })
     .await;
-    assert_eq!((group.recovery_tasks_started(), group.recoveries()), (1, 1));
+    assert_eq!(
+        (
+            group.stats().recovery_tasks_started,
+            group.stats().recoveries
+        ),
+        (1, 1)
+    );
     assert_eq!(health_probes(&server), 2);
     for fuse in &fuses {
         assert_eq!(fuse.get("/work").await.unwrap().status(), 200);
@@ -298,5 +304,11 @@ async fn recovery_needs_consecutive_good_probes_and_closes_every_client<R: Runti
     })
     .await;
     assert_eq!(health_probes(&server), 5);
-    assert_eq!((group.recovery_tasks_started(), group.recoveries()), (1, 1));
+    assert_eq!(
+        (
+            group.stats().recovery_tasks_started,
+            group.stats().recoveries
+        ),
+        (1, 1)
+    );
 }

@@ -78,7 +78,7 @@ async fn recover(rt: &dyn Clock, clock: &ManualClock, group: &RecoveryGroup, sle
     })
     .await;
     clock.advance(INTERVAL);
-    settle(rt, "the recovery", || group.recoveries() == 1).await;
+    settle(rt, "the recovery", || group.stats().recoveries == 1).await;
 }
 
 async fn a_server_that_crashes_mid_response_trips_the_breaker<R: Runtime>(rt: R) {
@@ -203,7 +203,7 @@ async fn results_from_before_a_trip_change_nothing_after_the_recovery<R: Runtime
         State::Probation { remaining: 5 },
         "three 503s sent before the trip neither re-trip nor count"
     );
-    assert_eq!(group.recovery_tasks_started(), 1);
+    assert_eq!(group.stats().recovery_tasks_started, 1);
 }
 
 /// 429 is a failure too.
@@ -251,7 +251,7 @@ async fn a_classifier_makes_429_a_failure_and_retry_after_holds_the_first_probe<
     sleep(&rt, Duration::from_millis(30)).await;
     assert_eq!(seen(&server, "/health"), 0, "no probe before Retry-After");
     clock.advance(Duration::from_millis(100));
-    settle(&rt, "the recovery", || group.recoveries() == 1).await;
+    settle(&rt, "the recovery", || group.stats().recoveries == 1).await;
     assert_eq!(seen(&server, "/health"), 1);
     assert!(strict.is_closed());
 }

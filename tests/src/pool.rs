@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use fusebox_core::{Builder, Counts, Pool};
+use fusebox_core::pool::Builder;
+use fusebox_core::{Counts, Pool};
 
 use crate::{Harness, TestFactory};
 

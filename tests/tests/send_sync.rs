@@ -5,9 +5,9 @@
 
 use std::future::Future;
 
-use fusebox_core::pool::{Acquire, Key};
+use fusebox_core::pool::{Acquire, Builder, Key};
 use fusebox_core::{
-    AcquireError, BuildError, Builder, Connect, Counts, Pool, Pooled, Stats, Wait, WaitError,
+    AcquireError, BuildError, Connect, Counts, Pool, Pooled, Stats, Wait, WaitError,
 };
 use fusebox_tests::{TestError, TestFactory};
 

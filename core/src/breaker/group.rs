@@ -38,14 +38,14 @@ use crate::rt::{Clock, Spawner};
 /// a.check().unwrap().failure(clock.now(), TripReason::Timeout);
 /// b.check().unwrap().failure(clock.now(), TripReason::Timeout);
 /// assert!(!a.is_closed() && !b.is_closed());
-/// assert_eq!(group.recovery_tasks_started(), 1);
+/// assert_eq!(group.stats().recovery_tasks_started, 1);
 ///
 /// // One interval later the probe succeeds and both breakers close.
 /// assert_eq!(tasks.run_until_stalled(), 1);
 /// clock.advance(group.config().probe_interval());
 /// assert_eq!(tasks.run_until_stalled(), 0);
 /// assert!(a.is_closed() && b.is_closed());
-/// assert_eq!((group.recoveries(), group.probes_sent()), (1, 1));
+/// assert_eq!((group.stats().recoveries, group.stats().probes_sent), (1, 1));
 /// # Ok::<(), fusebox_core::breaker::ConfigError>(())
 /// ```
 #[derive(Clone)]
@@ -128,30 +128,48 @@ impl RecoveryGroup {
         &self.shared.clock
     }
 
+    /// The group's counters, read together under one lock.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use fusebox_core::BreakerConfig;
+    /// # use fusebox_core::breaker::RecoveryGroup;
+    /// # use fusebox_core::rt::{ManualClock, ManualSpawner};
+    /// let group = RecoveryGroup::new(
+    ///     BreakerConfig::default(),
+    ///     Arc::new(ManualClock::new()),
+    ///     Arc::new(ManualSpawner::new()),
+    /// );
+    /// let stats = group.stats();
+    /// assert!(!stats.recovering);
+    /// assert_eq!((stats.recoveries, stats.probes_sent), (0, 0));
+    /// ```
+    pub fn stats(&self) -> GroupStats {
+        let state = self.shared.lock();
+        GroupStats {
+            recovering: state.is_running(),
+            recoveries: state.recoveries,
+            recovery_tasks_started: state.tasks_started,
+            probes_sent: state.probes_sent,
+            backoff_level: state.level(),
+        }
+    }
+}
+
+/// A [`RecoveryGroup`]'s counters at one instant, from [`RecoveryGroup::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct GroupStats {
     /// Whether a recovery task is running.
-    pub fn is_recovering(&self) -> bool {
-        self.shared.lock().is_running()
-    }
-
+    pub recovering: bool,
     /// How many recoveries have finished.
-    pub fn recoveries(&self) -> u64 {
-        self.shared.lock().recoveries
-    }
-
+    pub recoveries: u64,
     /// How many recovery tasks were ever spawned.
-    pub fn recovery_tasks_started(&self) -> u64 {
-        self.shared.lock().tasks_started
-    }
-
+    pub recovery_tasks_started: u64,
     /// How many probes the recovery tasks have sent, retries included.
-    pub fn probes_sent(&self) -> u64 {
-        self.shared.lock().probes_sent
-    }
-
+    pub probes_sent: u64,
     /// The backoff level: how many trips in a row came within the stable period of a recovery.
-    pub fn backoff_level(&self) -> u32 {
-        self.shared.lock().level()
-    }
+    pub backoff_level: u32,
 }
 
 impl Shared {

@@ -80,7 +80,7 @@ mod word;
 pub use config::{BreakerConfig, BreakerConfigBuilder, MAX_PROBE_INTERVAL, MAX_WINDOW};
 pub use error::{ConfigError, OpenError};
 pub use events::{Event, EventKind};
-pub use group::RecoveryGroup;
+pub use group::{GroupStats, RecoveryGroup};
 pub use handle::{Breaker, Outcome, OwnedPermit, Permit};
 #[cfg(feature = "tower")]
 pub use layer::{BreakerError, BreakerLayer, BreakerService, ResponseFuture};

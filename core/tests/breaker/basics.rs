@@ -15,7 +15,7 @@ fn trips_after_exactly_failure_threshold_failures() {
     assert!(b.is_closed());
     assert_eq!(b.consecutive_failures(), 2);
     assert_eq!(b.state(), State::Closed);
-    assert_eq!(f.group.recovery_tasks_started(), 0);
+    assert_eq!(f.group.stats().recovery_tasks_started, 0);
 
     let reason = TripReason::TooSlow { elapsed: 12 * SEC };
     let trip = b.check().unwrap().failure(since, reason).expect("trips");
@@ -27,7 +27,7 @@ fn trips_after_exactly_failure_threshold_failures() {
     let err: OpenError = b.check().unwrap_err();
     assert_eq!(err.trip(), &trip);
     assert!(err.to_string().contains("3 consecutive failures"), "{err}");
-    assert_eq!(f.group.recovery_tasks_started(), 1);
+    assert_eq!(f.group.stats().recovery_tasks_started, 1);
     assert_eq!(
         b.consecutive_failures(),
         0,
@@ -56,14 +56,14 @@ fn many_breakers_tripping_start_one_recovery_task() {
     for b in &breakers {
         f.trip(b);
     }
-    assert_eq!(f.group.recovery_tasks_started(), 1);
+    assert_eq!(f.group.stats().recovery_tasks_started, 1);
     assert_eq!(f.tasks.len(), 1);
-    assert!(f.group.is_recovering());
+    assert!(f.group.stats().recovering);
     for b in &breakers {
         assert!(b.check().is_err());
     }
     assert_eq!(
-        f.group.recovery_tasks_started(),
+        f.group.stats().recovery_tasks_started,
         1,
         "refusals start no more"
     );
@@ -84,7 +84,7 @@ fn many_threads_tripping_at_once_start_one_recovery_task() {
                 });
             }
         });
-        assert_eq!(f.group.recovery_tasks_started(), 1);
+        assert_eq!(f.group.stats().recovery_tasks_started, 1);
         assert!(breakers.iter().all(|b| !b.is_closed()));
     }
 }
@@ -119,8 +119,11 @@ fn recovery_needs_consecutive_good_rounds() {
     assert!(b.is_closed());
     assert_eq!(b.state(), State::Closed);
     assert_eq!(f.health.calls(), 6);
-    assert_eq!((f.group.recoveries(), f.group.probes_sent()), (1, 6));
-    assert!(!f.group.is_recovering());
+    assert_eq!(
+        (f.group.stats().recoveries, f.group.stats().probes_sent),
+        (1, 6)
+    );
+    assert!(!f.group.stats().recovering);
     assert_eq!(f.tasks.len(), 0, "the task ended");
 }
 
@@ -143,7 +146,7 @@ fn backoff_grows_exponentially_and_is_capped() {
     let secs: Vec<u64> = gaps.iter().map(Duration::as_secs).collect();
     assert_eq!(secs, [1, 2, 4, 8, 16, 20, 20, 20]);
     assert_eq!(
-        f.group.backoff_level(),
+        f.group.stats().backoff_level,
         0,
         "failed rounds do not raise the trip level"
     );
@@ -193,15 +196,15 @@ fn recovery_closes_every_breaker_that_tripped_before_it() {
         1,
         "a closed breaker keeps its count"
     );
-    assert_eq!(f.group.recoveries(), 1);
-    assert_eq!(f.group.recovery_tasks_started(), 1);
+    assert_eq!(f.group.stats().recoveries, 1);
+    assert_eq!(f.group.stats().recovery_tasks_started, 1);
     assert_eq!(f.tasks.len(), 0);
 
     // They count afresh and trip again, with a new recovery.
     let b = &breakers[0];
     assert!(!fail(b, &f.clock));
     f.trip(b);
-    assert_eq!(f.group.recovery_tasks_started(), 2);
+    assert_eq!(f.group.stats().recovery_tasks_started, 2);
 }
 
 #[test]
@@ -252,13 +255,13 @@ fn a_dropped_task_is_replaced_by_the_next_check() {
     let f = Fixture::new(|c| c.failure_threshold(1));
     let b = f.breaker();
     f.trip(&b);
-    assert!(f.group.is_recovering());
+    assert!(f.group.stats().recovering);
     f.tasks.0.lock().unwrap().clear(); // the spawner drops the task unpolled
-    assert!(!f.group.is_recovering());
+    assert!(!f.group.stats().recovering);
     assert!(b.check().is_err());
-    assert!(f.group.is_recovering());
-    assert_eq!(f.group.recovery_tasks_started(), 2);
+    assert!(f.group.stats().recovering);
+    assert_eq!(f.group.stats().recovery_tasks_started, 2);
     f.health.set_healthy(true);
     f.advance_until(SEC, 10 * SEC, || b.is_closed());
-    assert_eq!(f.group.recoveries(), 1);
+    assert_eq!(f.group.stats().recoveries, 1);
 }

@@ -68,8 +68,8 @@ fn the_period_between_trips_doubles_up_to_the_cap_and_each_cycle_lets_one_failur
     // which re-trips the breaker on probation.
     assert_eq!(through, [3, 1, 1, 1, 1, 1, 1, 1]);
     assert_eq!(b.check().unwrap_err().trip().cause, TripCause::Probation);
-    assert_eq!(f.group.backoff_level(), 7);
-    assert_eq!(f.group.recovery_tasks_started(), 8);
+    assert_eq!(f.group.stats().backoff_level, 7);
+    assert_eq!(f.group.stats().recovery_tasks_started, 8);
 }
 
 #[test]
@@ -101,13 +101,13 @@ fn the_backoff_level_resets_after_a_stable_period() {
     let f = flapping();
     let b = f.breaker();
     flap(&f, &b, 4);
-    assert_eq!(f.group.backoff_level(), 3);
+    assert_eq!(f.group.stats().backoff_level, 3);
 
     // A trip within the stable period of the recovery raises the level.
     recover_for_good(&f, &b);
     f.advance(60 * SEC - STEP);
     f.trip(&b);
-    assert_eq!(f.group.backoff_level(), 4);
+    assert_eq!(f.group.stats().backoff_level, 4);
     let tripped = f.clock.now();
     recover_for_good(&f, &b);
     assert_eq!(
@@ -119,7 +119,7 @@ fn the_backoff_level_resets_after_a_stable_period() {
     // A trip a whole stable period after the recovery starts again from the probe interval.
     f.advance(60 * SEC);
     f.trip(&b);
-    assert_eq!(f.group.backoff_level(), 0);
+    assert_eq!(f.group.stats().backoff_level, 0);
     let tripped = f.clock.now();
     f.tasks.run();
     f.advance(SEC - MS);

@@ -41,7 +41,7 @@ fn trips_and_recovers(f: &Fixture, b: &Breaker, step: Duration, limit: Duration)
             assert!(succeed(b));
         }
     }
-    assert_eq!(f.group.recoveries(), 2);
+    assert_eq!(f.group.stats().recoveries, 2);
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn the_longest_accepted_settings_all_at_once_still_trip_and_recover() {
     let f = Fixture::with(builder.build().unwrap());
     let b = f.breaker();
     trips_and_recovers(&f, &b, 3600 * SEC, 400 * 24 * 3600 * SEC);
-    assert_eq!(f.group.backoff_level(), 1);
+    assert_eq!(f.group.stats().backoff_level, 1);
 }
 
 #[test]
@@ -103,7 +103,7 @@ fn a_long_backoff_level_never_overflows() {
     let b = f.breaker();
     for level in 0..40u32 {
         f.trip(&b);
-        assert_eq!(f.group.backoff_level(), level);
+        assert_eq!(f.group.stats().backoff_level, level);
         let took = f.advance_until(SEC * (1 << level.min(31)), Duration::MAX, || b.is_closed());
         assert_eq!(took, SEC * (1 << level.min(31)), "level {level}");
     }

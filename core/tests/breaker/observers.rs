@@ -10,9 +10,9 @@ fn snapshot(f: &Fixture, b: &Breaker) -> String {
         b.state(),
         b.consecutive_failures(),
         b.is_closed(),
-        f.group.recovery_tasks_started(),
-        f.group.is_recovering(),
-        f.group.probes_sent(),
+        f.group.stats().recovery_tasks_started,
+        f.group.stats().recovering,
+        f.group.stats().probes_sent,
         f.tasks.len(),
         f.clock.pending_sleeps(),
         f.events.lock().unwrap().len(),
@@ -27,7 +27,7 @@ fn only_reads(f: &Fixture, b: &Breaker, what: &str) {
         let _ = b.state();
         let _ = format!("{b:?} {:?} {:?}", f.group, b.config());
         let _ = (b.is_closed(), b.consecutive_failures(), b.name());
-        let _ = (f.group.backoff_level(), f.group.recoveries());
+        let _ = (f.group.stats().backoff_level, f.group.stats().recoveries);
     }
     f.tasks.run();
     assert_eq!(snapshot(f, b), before, "{what}");
@@ -46,9 +46,9 @@ fn state_and_debug_only_read_in_every_state() {
     // The spawner dropped the task: only a check (which calls make) starts another.
     f.tasks.0.lock().unwrap().clear();
     only_reads(&f, &b, "open without a task");
-    assert!(!f.group.is_recovering());
+    assert!(!f.group.stats().recovering);
     assert!(b.check().is_err());
-    assert_eq!(f.group.recovery_tasks_started(), 2);
+    assert_eq!(f.group.stats().recovery_tasks_started, 2);
 
     f.health.set_healthy(true);
     f.tasks.run();

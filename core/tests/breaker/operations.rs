@@ -43,7 +43,7 @@ fn force_open_refuses_calls_and_runs_no_recovery() {
     assert_eq!(before.failure(f.clock.now(), TripReason::Timeout), None);
     f.advance(3600 * SEC);
     assert_eq!(b.state(), State::ForcedOpen(trip), "no recovery closes it");
-    assert_eq!(f.group.recovery_tasks_started(), 0);
+    assert_eq!(f.group.stats().recovery_tasks_started, 0);
     assert_eq!((f.tasks.len(), f.health.calls()), (0, 0));
     assert!(
         other.is_closed(),
@@ -66,8 +66,8 @@ fn force_open_while_tripped_is_not_closed_by_the_recovery() {
     f.trip(&b);
     b.force_open();
     f.health.set_healthy(true);
-    f.advance_until(SEC, 60 * SEC, || !f.group.is_recovering());
-    assert_eq!(f.group.recoveries(), 1);
+    f.advance_until(SEC, 60 * SEC, || !f.group.stats().recovering);
+    assert_eq!(f.group.stats().recoveries, 1);
     assert!(matches!(b.state(), State::ForcedOpen(_)));
     let kinds: Vec<EventKind> = events(&f).into_iter().map(|(_, k)| k).collect();
     assert!(
@@ -99,7 +99,7 @@ fn reset_closes_now_without_probation_and_ignores_stale_permits() {
 
     // The recovery that was running for the trip finishes without touching the breaker.
     f.health.set_healthy(true);
-    f.advance_until(SEC, 60 * SEC, || !f.group.is_recovering());
+    f.advance_until(SEC, 60 * SEC, || !f.group.stats().recovering);
     assert_eq!(b.state(), State::Closed);
     assert!(events(&f).is_empty());
 
@@ -153,7 +153,7 @@ fn disabled_counts_but_never_trips() {
     assert!(b.is_closed());
     b.disable();
     assert!(events(&f).is_empty(), "disabling again changes nothing");
-    assert_eq!(f.group.recovery_tasks_started(), 0);
+    assert_eq!(f.group.stats().recovery_tasks_started, 0);
 
     // Disabling a tripped breaker lets calls through at once.
     let f = Fixture::new(|c| c);

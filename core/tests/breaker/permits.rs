@@ -40,7 +40,7 @@ fn threshold_stale_failures_after_the_recovery_do_not_re_trip() {
     assert_eq!(b.state(), State::Closed);
     assert_eq!(b.consecutive_failures(), 0);
     assert!(f.take_events().is_empty());
-    assert_eq!(f.group.recovery_tasks_started(), 1);
+    assert_eq!(f.group.stats().recovery_tasks_started, 1);
 
     // Fresh failures still count.
     assert!(!fail(&b, &f.clock));

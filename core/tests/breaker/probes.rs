@@ -42,11 +42,11 @@ fn a_panicking_probe_counts_as_failed_and_recovery_goes_on() {
     // Two failed rounds (1 s, then 2 s later), then the good one 4 s later.
     assert_eq!(f.health.sent_since(start), [SEC, 3 * SEC, 7 * SEC]);
     assert_eq!(
-        f.group.recovery_tasks_started(),
+        f.group.stats().recovery_tasks_started,
         1,
         "the task survived both panics"
     );
-    assert_eq!(f.group.recoveries(), 1);
+    assert_eq!(f.group.stats().recoveries, 1);
 }
 
 #[test]
@@ -73,7 +73,7 @@ fn retries_within_a_round_wait_the_retry_delay() {
     f.advance_until(10 * MS, 10 * SEC, || b.is_closed());
     let sent = f.health.sent_since(start);
     assert_eq!(sent[3..], [3 * SEC + 200 * MS, 3 * SEC + 300 * MS]);
-    assert_eq!(f.group.probes_sent(), 5);
+    assert_eq!(f.group.stats().probes_sent, 5);
 }
 
 #[test]
@@ -166,7 +166,7 @@ fn retry_after_of_a_later_trip_holds_the_running_recovery_back() {
     f.advance_until(SEC, 60 * SEC, || a.is_closed());
     assert_eq!(f.health.sent_since(start), [20 * SEC]);
     assert!(b.is_closed());
-    assert_eq!(f.group.probes_sent(), 1);
+    assert_eq!(f.group.stats().probes_sent, 1);
 }
 
 /// A `Retry-After` on a failure that does not trip the breaker holds nothing back.

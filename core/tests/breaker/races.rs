@@ -21,8 +21,8 @@ fn trip_during_the_last_probe_is_closed_by_the_recovery() {
     f.advance(SEC);
     assert!(first.is_closed());
     assert!(late.is_closed());
-    assert_eq!(f.group.recovery_tasks_started(), 1);
-    assert!(!f.group.is_recovering());
+    assert_eq!(f.group.stats().recovery_tasks_started, 1);
+    assert!(!f.group.stats().recovering);
 }
 
 /// A breaker that trips just after a recovery finished gets a recovery of its own.
@@ -36,10 +36,10 @@ fn trip_right_after_recovery_gets_its_own_recovery() {
     f.advance(SEC);
     assert!(a.is_closed());
     f.trip(&b);
-    assert_eq!(f.group.recovery_tasks_started(), 2);
-    assert!(f.group.is_recovering());
+    assert_eq!(f.group.stats().recovery_tasks_started, 2);
+    assert!(f.group.stats().recovering);
     f.advance_until(SEC, 60 * SEC, || b.is_closed());
-    assert_eq!(f.group.recoveries(), 2);
+    assert_eq!(f.group.stats().recoveries, 2);
 }
 
 /// The trip-during-finish race, forced: a breaker trips from inside an observer of another
@@ -60,10 +60,10 @@ fn trip_while_the_recovery_closes_breakers_gets_a_new_recovery() {
     });
     f.advance_until(SEC, 10 * SEC, || a.is_closed());
     assert!(!late.is_closed());
-    assert_eq!(f.group.recovery_tasks_started(), 2);
+    assert_eq!(f.group.stats().recovery_tasks_started, 2);
     f.advance_until(SEC, 10 * SEC, || late.is_closed());
-    assert_eq!(f.group.recoveries(), 2);
-    assert!(!f.group.is_recovering());
+    assert_eq!(f.group.stats().recoveries, 2);
+    assert!(!f.group.stats().recovering);
 }
 
 /// Breakers trip on several threads while recovery runs and finishes over and over on another:
@@ -96,7 +96,7 @@ fn concurrent_trips_and_recoveries_never_strand_a_breaker() {
         }
     });
     assert!(breakers.iter().all(Breaker::is_closed));
-    assert!(f.group.recoveries() >= 1);
+    assert!(f.group.stats().recoveries >= 1);
 }
 
 /// Rejections read the trip without the lock while it is being replaced: each sees one whole
@@ -164,7 +164,7 @@ fn rejections_see_whole_trips_while_the_breaker_trips_and_recovers() {
         }
     });
     assert!(rejected.load(SeqCst) >= TRIPS as usize);
-    assert_eq!(f.group.recoveries(), u64::from(TRIPS));
+    assert_eq!(f.group.stats().recoveries, u64::from(TRIPS));
 }
 
 /// Sets its flag when dropped, so that reader threads stop even if the writer panics.
