@@ -41,7 +41,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             fx.close.push(idle.conn);
             return;
         }
-        let own = self.keys[k].waiters.front().map(|&w| self.waiters[w].seq);
+        let own = self.keys[k].waiters.front().map(|w| self.waiters[w].seq);
         if let Some(other) = self.older_starved(k, own) {
             self.keys[k].counts.evicted += 1;
             fx.close.push(idle.conn);
@@ -70,7 +70,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             .keys
             .iter()
             .filter(|&(j, ks)| j != k && ks.open() < self.limits.max_per_key)
-            .filter_map(|(j, ks)| ks.waiters.front().map(|&w| (self.waiters[w].seq, j)))
+            .filter_map(|(j, ks)| ks.waiters.front().map(|w| (self.waiters[w].seq, j)))
             .min()?;
         than.is_none_or(|own| seq < own).then_some(other)
     }
@@ -105,7 +105,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
                 .keys
                 .iter()
                 .filter(|(_, ks)| ks.open() < self.limits.max_per_key)
-                .filter_map(|(k, ks)| ks.waiters.front().map(|&w| (self.waiters[w].seq, k)))
+                .filter_map(|(k, ks)| ks.waiters.front().map(|w| (self.waiters[w].seq, k)))
                 .min();
             let Some((_, k)) = oldest else { return };
             if self.total >= max_total && !self.evict_lru(fx) {

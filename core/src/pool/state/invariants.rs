@@ -12,7 +12,21 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         assert_eq!(open, self.total, "total open");
         let queued: usize = self.keys.iter().map(|(_, ks)| ks.waiters.len()).sum();
         assert_eq!(queued, self.waiting, "waiting");
-        for (_, ks) in self.keys.iter() {
+        for (k, ks) in self.keys.iter() {
+            let queue: Vec<_> = ks.waiters.iter(&self.waiters).collect();
+            assert_eq!(queue.len(), ks.waiters.len(), "queue length");
+            assert!(
+                queue
+                    .iter()
+                    .all(|&w| self.waiters[w].key == k && self.waiters[w].grant.is_none()),
+                "a queue holds its key's ungranted waiters"
+            );
+            assert!(
+                queue
+                    .windows(2)
+                    .all(|p| self.waiters[p[0]].seq < self.waiters[p[1]].seq),
+                "a queue is in arrival order"
+            );
             assert!(ks.open() <= self.limits.max_per_key, "per-key limit");
             let c = &ks.counts;
             assert_eq!(

@@ -14,6 +14,7 @@ mod effects;
 mod idle;
 #[cfg(test)]
 mod invariants;
+mod queue;
 mod waiters;
 
 pub(crate) use effects::Effects;
@@ -67,6 +68,8 @@ struct Waiter<C> {
     grant: Option<Grant<C>>,
     /// Woken when granted; `None` once woken, until polled again.
     waker: Option<Waker>,
+    /// Its place in its key's queue, while it waits ungranted.
+    link: queue::Link,
 }
 
 struct KeyState<K, C> {
@@ -76,7 +79,7 @@ struct KeyState<K, C> {
     busy: usize,
     connecting: usize,
     /// Waiters not yet granted, oldest first.
-    waiters: VecDeque<WaiterId>,
+    waiters: queue::Queue,
     counts: Counts,
 }
 
@@ -339,7 +342,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     pub(crate) fn close(&mut self, fx: &mut Effects<C>) {
         self.closed = true;
         for (_, ks) in self.keys.iter_mut() {
-            ks.waiters.clear();
+            ks.waiters.clear(&mut self.waiters);
             self.total -= ks.idle.len();
             ks.counts.closed += ks.idle.len() as u64;
             fx.close.extend(ks.idle.drain(..).map(|idle| idle.conn));
@@ -388,7 +391,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             idle: VecDeque::new(),
             busy: 0,
             connecting: 0,
-            waiters: VecDeque::new(),
+            waiters: queue::Queue::default(),
             counts: Counts::default(),
         });
         self.index.insert(key.clone(), k);

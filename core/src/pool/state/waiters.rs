@@ -18,8 +18,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             seq,
             grant: None,
             waker: Some(waker.clone()),
+            link: Default::default(),
         });
-        self.keys[k].waiters.push_back(w);
+        self.keys[k].waiters.push_back(&mut self.waiters, w);
         self.waiting += 1;
         w
     }
@@ -63,7 +64,6 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             return Some(grant);
         }
         let (k, _) = self.remove_waiter(w, waited);
-        self.unqueue(k, w);
         self.keys[k].counts.timed_out += 1;
         None
     }
@@ -72,8 +72,8 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     /// line.
     pub(crate) fn cancel(&mut self, w: WaiterId, waited: Duration, fx: &mut Effects<C>) {
         let (k, grant) = self.remove_waiter(w, waited);
+        // Ungranted, it has left its queue already: nothing was handed to it.
         match grant {
-            None => self.unqueue(k, w),
             Some(Grant::Conn(idle)) => {
                 self.keys[k].busy -= 1;
                 self.place(k, idle, fx);
@@ -82,16 +82,21 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
                 self.keys[k].connecting -= 1;
                 self.free_slot(k, fx);
             }
-            Some(Grant::Closed) => {}
+            Some(Grant::Closed) | None => {}
         }
     }
 
-    /// Ends a waiter that waited `waited`. Returns its key and grant.
+    /// Ends a waiter that waited `waited`, taking it out of its queue if it is still in it.
+    /// Returns its key and grant.
     pub(super) fn remove_waiter(
         &mut self,
         w: WaiterId,
         waited: Duration,
     ) -> (KeyId, Option<Grant<C>>) {
+        let k = self.waiters[w].key;
+        if self.keys[k].waiters.remove(&mut self.waiters, w) {
+            self.waiting -= 1;
+        }
         let waiter = self.waiters.remove(w);
         let counts = &mut self.keys[waiter.key].counts;
         counts.waits += 1;
@@ -100,17 +105,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     }
 
     pub(super) fn pop_waiter(&mut self, k: KeyId) -> Option<WaiterId> {
-        let w = self.keys[k].waiters.pop_front()?;
+        let w = self.keys[k].waiters.pop_front(&mut self.waiters)?;
         self.waiting -= 1;
         Some(w)
-    }
-
-    pub(super) fn unqueue(&mut self, k: KeyId, w: WaiterId) {
-        let queue = &mut self.keys[k].waiters;
-        if let Some(at) = queue.iter().position(|&q| q == w) {
-            queue.remove(at);
-            self.waiting -= 1;
-        }
     }
 
     pub(super) fn grant(&mut self, w: WaiterId, grant: Grant<C>, fx: &mut Effects<C>) {
