@@ -3,7 +3,6 @@
 
 use std::hash::Hash;
 
-use super::idle::insert_by_last_use;
 use super::{Effects, Grant, Idle, KeyId, State};
 
 impl<K: Eq + Hash + Clone, C> State<K, C> {
@@ -14,21 +13,6 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             Some(max) if self.total >= max => self.evict_lru(fx),
             _ => true,
         }
-    }
-
-    pub(super) fn evict_lru(&mut self, fx: &mut Effects<C>) -> bool {
-        let oldest = self
-            .keys
-            .iter()
-            .filter_map(|(k, ks)| ks.idle.front().map(|idle| (idle.last_used, k)))
-            .min();
-        let Some((_, k)) = oldest else { return false };
-        if let Some(idle) = self.keys[k].idle.pop_front() {
-            self.keys[k].counts.evicted += 1;
-            fx.close.push(idle.conn);
-            self.total -= 1;
-        }
-        true
     }
 
     /// A connection is free for `k`: the oldest waiter it can serve gets it (one of `k`'s, or an
@@ -55,7 +39,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
                 self.keys[k].busy += 1;
                 self.grant(w, Grant::Conn(idle), fx);
             }
-            None => insert_by_last_use(&mut self.keys[k].idle, idle),
+            None => self.put_idle(k, idle),
         }
     }
 

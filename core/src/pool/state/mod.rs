@@ -14,13 +14,14 @@ mod effects;
 mod idle;
 #[cfg(test)]
 mod invariants;
+mod lru;
 mod queue;
 mod waiters;
 
 pub(crate) use effects::Effects;
 pub(crate) use idle::{Idle, Limits, Spent};
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::Hash;
 use std::task::Waker;
 use std::time::Instant;
@@ -81,6 +82,8 @@ struct KeyState<K, C> {
     /// Waiters not yet granted, oldest first.
     waiters: queue::Queue,
     counts: Counts,
+    /// The instant of the key's entry in [`State::lru`], if it has one.
+    lru_at: Option<Instant>,
 }
 
 impl<K, C> KeyState<K, C> {
@@ -111,6 +114,8 @@ pub(crate) struct State<K, C> {
     index: HashMap<K, KeyId, RandomState>,
     keys: Slab<KeyState<K, C>>,
     waiters: Slab<Waiter<C>>,
+    /// Keys by (a lower bound of) their least recently used idle connection: see `lru.rs`.
+    lru: BTreeSet<(Instant, KeyId)>,
     /// Open connections over all keys.
     total: usize,
     /// Waiters not yet granted, over all keys.
@@ -131,6 +136,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             index: HashMap::default(),
             keys: Slab::new(),
             waiters: Slab::new(),
+            lru: BTreeSet::new(),
             total: 0,
             waiting: 0,
             next_seq: 0,
@@ -330,6 +336,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             .map(|(k, _)| k)
             .collect();
         for k in empty {
+            self.forget_lru(k);
             let ks = self.keys.remove(k);
             self.index.remove(&ks.key);
             self.retired += ks.counts;
@@ -343,11 +350,13 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.closed = true;
         for (_, ks) in self.keys.iter_mut() {
             ks.waiters.clear(&mut self.waiters);
+            ks.lru_at = None;
             self.total -= ks.idle.len();
             ks.counts.closed += ks.idle.len() as u64;
             fx.close.extend(ks.idle.drain(..).map(|idle| idle.conn));
         }
         self.waiting = 0;
+        self.lru.clear();
         for (_, waiter) in self.waiters.iter_mut() {
             if waiter.grant.is_none() {
                 waiter.grant = Some(Grant::Closed);
@@ -393,6 +402,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             connecting: 0,
             waiters: queue::Queue::default(),
             counts: Counts::default(),
+            lru_at: None,
         });
         self.index.insert(key.clone(), k);
         self.last_key = k;

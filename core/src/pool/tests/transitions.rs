@@ -277,3 +277,27 @@ fn a_grant_wakes_the_waiters_newest_waker() {
     assert_eq!(granted_conn(&mut st, w), 1);
     st.check_invariants();
 }
+
+#[test]
+fn eviction_takes_the_pools_least_recently_used_though_an_index_entry_is_stale() {
+    let t = |s: u64| Instant::now() + Duration::from_secs(s);
+    let mut st = state(2, Some(2));
+    // A's connection idles at 0, is taken and comes back at 2: A's index entry still says 0.
+    let (a, ca) = open(&mut st, 1, 1, t(0));
+    st.checkin(a, ca, t(0), &mut fx());
+    let Checkout::Reuse(a, ca) = st.checkout(&1, t(1), false, &mut fx()) else {
+        panic!("expected a reuse of A's connection");
+    };
+    st.checkin(a, ca, t(2), &mut fx());
+    // B's idles at 1: the least recently used of the pool.
+    let (b, cb) = open(&mut st, 2, 2, t(1));
+    st.checkin(b, cb, t(1), &mut fx());
+    let mut effects = fx();
+    assert!(matches!(
+        st.checkout(&3, t(3), false, &mut effects),
+        Checkout::Connect(_)
+    ));
+    let evicted: Vec<u32> = effects.close.iter().map(|c| c.id).collect();
+    assert_eq!(evicted, [2], "B's connection, used at 1, not A's, used at 2");
+    st.check_invariants();
+}
