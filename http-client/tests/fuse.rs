@@ -14,8 +14,8 @@ use fusebox_core::rt::{Clock, ManualClock, Runtime};
 use fusebox_http::{Client, FuseClient};
 use futures_lite::future;
 
-use common::{Reply, Server, sleep};
 use common::whole;
+use common::{Reply, Server, sleep};
 
 on_both_runtimes!(
     server_errors_trip_after_the_threshold_and_not_before,

@@ -15,8 +15,8 @@ use fusebox_core::rt::{Clock, ManualClock, Runtime};
 use fusebox_http::{Client, Error, FuseClient, Response, Verdict, default_classifier};
 use futures_lite::future;
 
-use common::{Reply, Server, sleep};
 use common::whole;
+use common::{Reply, Server, sleep};
 
 on_both_runtimes!(
     a_server_that_crashes_mid_response_trips_the_breaker,
@@ -112,8 +112,11 @@ async fn queueing_for_a_connection_is_not_slowness<R: Runtime>(rt: R) {
         .build()
         .unwrap();
     let start = clock.now();
-    let (a, (b, c)) =
-        future::zip(whole(fuse.get("/a")), future::zip(whole(fuse.get("/b")), whole(fuse.get("/c")))).await;
+    let (a, (b, c)) = future::zip(
+        whole(fuse.get("/a")),
+        future::zip(whole(fuse.get("/b")), whole(fuse.get("/c"))),
+    )
+    .await;
     for response in [a, b, c] {
         assert_eq!(response.unwrap().body(), "done");
     }

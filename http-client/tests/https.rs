@@ -150,7 +150,9 @@ mod with_tls {
         // An IP address is verified against the certificate's IP names, and sent no SNI.
         let leaf = ca.server(&["127.0.0.1"]);
         let by_ip = TlsServer::start(server_config(&leaf), |_| Reply::ok("ip"));
-        let response = whole(client.get(by_ip.url("127.0.0.1", "/"))).await.unwrap();
+        let response = whole(client.get(by_ip.url("127.0.0.1", "/")))
+            .await
+            .unwrap();
         assert_eq!(response.body(), "ip");
         assert_eq!(by_ip.handshakes()[0].sni, None);
     }
@@ -195,7 +197,9 @@ mod with_tls {
         let ca = Ca::new("test ca");
         let server = server(&ca);
         let client = client(&rt, &ca);
-        let e = whole(client.get(server.url("other.test", "/"))).await.unwrap_err();
+        let e = whole(client.get(server.url("other.test", "/")))
+            .await
+            .unwrap_err();
         assert!(e.is_certificate() && e.is_connect(), "{e:?}");
         assert_eq!(
             e.to_string(),
@@ -205,7 +209,10 @@ mod with_tls {
         );
         // The right name on the same port works.
         assert_eq!(
-            whole(client.get(server.url(HOST, "/"))).await.unwrap().status(),
+            whole(client.get(server.url(HOST, "/")))
+                .await
+                .unwrap()
+                .status(),
             200
         );
         assert_eq!(server.seen().len(), 1);
@@ -380,7 +387,9 @@ mod with_tls {
             .build()
             .unwrap();
         let with_identity = builder(&rt).tls(tls).build().unwrap();
-        let response = whole(with_identity.get(server.url(HOST, "/"))).await.unwrap();
+        let response = whole(with_identity.get(server.url(HOST, "/")))
+            .await
+            .unwrap();
         assert_eq!(response.body(), "welcome");
         assert!(server.handshakes()[0].client_certificate);
 
@@ -397,7 +406,10 @@ mod with_tls {
             .unwrap();
         let from_der = builder(&rt).tls(tls).build().unwrap();
         assert_eq!(
-            whole(from_der.get(server.url(HOST, "/"))).await.unwrap().status(),
+            whole(from_der.get(server.url(HOST, "/")))
+                .await
+                .unwrap()
+                .status(),
             200
         );
 

@@ -13,8 +13,8 @@ use fusebox_core::rt::{ManualClock, Runtime};
 use fusebox_http::Client;
 use futures_lite::future;
 
-use common::{Accept, Cut, NeverDial, Reply, Server};
 use common::whole;
+use common::{Accept, Cut, NeverDial, Reply, Server};
 
 on_both_runtimes!(
     request_timeout_gives_timeout_error_and_discards_the_connection,
@@ -89,7 +89,11 @@ async fn body_over_the_limit_gives_body_too_large<R: Runtime>(rt: R) {
         .build()
         .unwrap();
     assert_eq!(
-        whole(client.get(server.url("/exact"))).await.unwrap().body().len(),
+        whole(client.get(server.url("/exact")))
+            .await
+            .unwrap()
+            .body()
+            .len(),
         100
     );
     for path in ["/long", "/chunked"] {
@@ -196,14 +200,26 @@ async fn head_limits_are_settings_and_name_themselves<R: Runtime>(rt: R) {
             .contains("is over max_head_size (65536 bytes) or max_headers (100)"),
         "{e}"
     );
-    assert_eq!(whole(client.get(server.url("/long"))).await.unwrap().status(), 200);
+    assert_eq!(
+        whole(client.get(server.url("/long")))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     let roomy = Client::builder()
         .runtime(rt.clone())
         .max_headers(200)
         .build()
         .unwrap();
-    assert_eq!(whole(roomy.get(server.url("/many"))).await.unwrap().status(), 200);
+    assert_eq!(
+        whole(roomy.get(server.url("/many")))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let tight = Client::builder()
         .runtime(rt)
         .max_head_size(8192)

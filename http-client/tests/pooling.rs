@@ -11,8 +11,8 @@ use fusebox_core::rt::{ManualClock, Runtime};
 use fusebox_http::{Client, Origin, Retryable};
 use futures_lite::future;
 
-use common::{Gated, Reply, Server, sleep};
 use common::whole;
+use common::{Gated, Reply, Server, sleep};
 
 on_both_runtimes!(
     sequential_requests_reuse_one_connection,
@@ -34,7 +34,9 @@ async fn sequential_requests_reuse_one_connection<R: Runtime>(rt: R) {
     let server = Server::start(|seen| Reply::ok(format!("hello {}", seen.path)));
     let client = Client::builder().runtime(rt).build().unwrap();
     for i in 0..5 {
-        let response = whole(client.get(server.url(&format!("/{i}")))).await.unwrap();
+        let response = whole(client.get(server.url(&format!("/{i}"))))
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.body(), format!("hello /{i}").as_bytes());
     }
@@ -180,7 +182,10 @@ async fn connection_for_one_origin_never_carries_a_request_for_another<R: Runtim
         .await;
         assert_eq!(ra.unwrap().body(), "a");
         assert_eq!(ra2.unwrap().body(), "a");
-        assert_eq!(whole(client.get(b.url("/b/solo"))).await.unwrap().body(), "b");
+        assert_eq!(
+            whole(client.get(b.url("/b/solo"))).await.unwrap().body(),
+            "b"
+        );
     }
     for (server, prefix) in [(&a, "/a/"), (&b, "/b/")] {
         let host = format!("127.0.0.1:{}", server.port());
@@ -230,7 +235,10 @@ async fn connection_close_and_http10_responses_end_their_connection<R: Runtime>(
     let client = Client::builder().runtime(rt).build().unwrap();
     for _ in 0..5 {
         assert_eq!(
-            whole(client.get(server.url("/close"))).await.unwrap().body(),
+            whole(client.get(server.url("/close")))
+                .await
+                .unwrap()
+                .body(),
             "bye"
         );
     }

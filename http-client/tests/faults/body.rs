@@ -3,8 +3,8 @@
 
 use fusebox_core::rt::Runtime;
 
-use crate::common::{Reply, Server};
 use crate::common::whole;
+use crate::common::{Reply, Server};
 use crate::on_both_runtimes;
 
 on_both_runtimes!(early_413_while_the_body_is_sent_is_returned);

@@ -7,8 +7,8 @@ use std::time::Duration;
 use fusebox_core::rt::Runtime;
 use fusebox_http::Client;
 
-use crate::common::{Reply, Server, sleep};
 use crate::common::whole;
+use crate::common::{Reply, Server, sleep};
 use crate::on_both_runtimes;
 
 on_both_runtimes!(

@@ -7,8 +7,8 @@
 use fusebox_core::rt::Runtime;
 use fusebox_http::Error;
 
-use crate::common::{Accept, Cut, Reply, Server, Then};
 use crate::common::whole;
+use crate::common::{Accept, Cut, Reply, Server, Then};
 use crate::on_both_runtimes;
 
 on_both_runtimes!(

@@ -4,8 +4,8 @@
 use fusebox_core::rt::Runtime;
 use fusebox_http::Client;
 
-use crate::common::{Reply, Server};
 use crate::common::whole;
+use crate::common::{Reply, Server};
 use crate::on_both_runtimes;
 
 on_both_runtimes!(

@@ -13,8 +13,8 @@ use fusebox_http::Client;
 
 use futures_lite::future;
 
-use crate::common::{Reply, Server, Then, sleep};
 use crate::common::whole;
+use crate::common::{Reply, Server, Then, sleep};
 
 /// Requests per race.
 const REQUESTS: usize = 10_000;
