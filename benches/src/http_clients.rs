@@ -378,12 +378,18 @@ impl BenchClient {
                     .await
                     .map_err(|e| e.to_string())?;
                 let status = response.status();
-                (status, response.bytes().await.map_err(|e| e.to_string())?.len())
+                (
+                    status,
+                    response.bytes().await.map_err(|e| e.to_string())?.len(),
+                )
             }
             BenchClient::Fuse(fuse) => {
                 let response = fuse.get(target.path()).await.map_err(|e| e.to_string())?;
                 let status = response.status();
-                (status, response.bytes().await.map_err(|e| e.to_string())?.len())
+                (
+                    status,
+                    response.bytes().await.map_err(|e| e.to_string())?.len(),
+                )
             }
             BenchClient::HyperUtil(client, urls) => {
                 let response = client

@@ -76,7 +76,11 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
                 read += n;
             }
             let answer = read.to_string();
-            write!(out, "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{answer}", answer.len())?;
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{answer}",
+                answer.len()
+            )?;
         }
     }
 }
@@ -134,13 +138,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let read: usize = response.text().await?.parse()?;
     assert_eq!(read, size);
     let after = peak_rss_kib();
-    println!("uploaded {mib} MiB in {:.2?}; peak RSS {after} KiB", start.elapsed());
+    println!(
+        "uploaded {mib} MiB in {:.2?}; peak RSS {after} KiB",
+        start.elapsed()
+    );
     println!(
         "peak RSS grew by {} KiB over {} MiB moved",
         after.saturating_sub(before),
         2 * mib
     );
     let stats = client.pool_stats().total;
-    println!("pool: created {}, reused {}, discarded {}", stats.created, stats.reused, stats.discarded);
+    println!(
+        "pool: created {}, reused {}, discarded {}",
+        stats.created, stats.reused, stats.discarded
+    );
     Ok(())
 }

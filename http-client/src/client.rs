@@ -325,7 +325,11 @@ impl Client {
             let may_retry = conn.requests_sent() > 0 && attempts < inner.max_attempts;
             // hyper consumes a request it has begun to write: keep a copy to send again, if its
             // body can be replayed.
-            let copy = if may_retry { retry::try_clone(&req) } else { None };
+            let copy = if may_retry {
+                retry::try_clone(&req)
+            } else {
+                None
+            };
             let keep_alive = HttpConnection::keeps_alive(req.version(), req.headers());
             match conn.send(req).await {
                 Ok(response) => return Ok(self.read(conn, response, keep_alive, origin)),

@@ -59,7 +59,11 @@ mod tests {
         assert_eq!(req.uri(), "/a/b?c=d");
         assert_eq!(req.headers()[HOST], "example.com:8080");
 
-        let (_, req, _) = prepare(Request::get("http://example.com").body("").unwrap(), &HeaderMap::new()).unwrap();
+        let (_, req, _) = prepare(
+            Request::get("http://example.com").body("").unwrap(),
+            &HeaderMap::new(),
+        )
+        .unwrap();
         assert_eq!(req.uri(), "/");
         assert_eq!(req.headers()[HOST], "example.com");
     }
@@ -93,7 +97,11 @@ mod tests {
     fn relative_and_unknown_scheme_uris_are_refused() {
         let e = prepare(Request::get("/path").body("").unwrap(), &HeaderMap::new()).unwrap_err();
         assert!(e.is_invalid_uri());
-        let e = prepare(Request::get("ftp://example.com/").body("").unwrap(), &HeaderMap::new()).unwrap_err();
+        let e = prepare(
+            Request::get("ftp://example.com/").body("").unwrap(),
+            &HeaderMap::new(),
+        )
+        .unwrap_err();
         assert!(e.is_invalid_uri());
         assert_eq!(
             e.to_string(),
@@ -105,8 +113,11 @@ mod tests {
     #[cfg(feature = "tls")]
     #[test]
     fn https_requests_go_out_with_a_host_header_without_the_default_port() {
-        let (origin, req, _) =
-            prepare(Request::get("https://Example.com/a").body("").unwrap(), &HeaderMap::new()).unwrap();
+        let (origin, req, _) = prepare(
+            Request::get("https://Example.com/a").body("").unwrap(),
+            &HeaderMap::new(),
+        )
+        .unwrap();
         assert_eq!(origin.to_string(), "https://example.com:443");
         assert_eq!(req.uri(), "/a");
         assert_eq!(req.headers()[HOST], "example.com");
@@ -115,7 +126,11 @@ mod tests {
     #[cfg(not(feature = "tls"))]
     #[test]
     fn https_without_the_tls_feature_is_a_clear_error() {
-        let e = prepare(Request::get("https://example.com/").body("").unwrap(), &HeaderMap::new()).unwrap_err();
+        let e = prepare(
+            Request::get("https://example.com/").body("").unwrap(),
+            &HeaderMap::new(),
+        )
+        .unwrap_err();
         assert!(e.is_invalid_uri() && !e.is_connect());
         assert_eq!(
             e.to_string(),
@@ -130,6 +145,10 @@ mod tests {
             .version(Version::HTTP_2)
             .body("")
             .unwrap();
-        assert!(prepare(req, &HeaderMap::new()).unwrap_err().is_invalid_request());
+        assert!(
+            prepare(req, &HeaderMap::new())
+                .unwrap_err()
+                .is_invalid_request()
+        );
     }
 }

@@ -151,7 +151,8 @@ impl RequestBuilder {
     /// a struct) to the URI's query, URL-encoded with `serde_urlencoded`.
     pub fn query<T: Serialize + ?Sized>(self, query: &T) -> RequestBuilder {
         self.with(|req| {
-            let encoded = serde_urlencoded::to_string(query).map_err(|e| Error::encode("query", e))?;
+            let encoded =
+                serde_urlencoded::to_string(query).map_err(|e| Error::encode("query", e))?;
             if encoded.is_empty() {
                 return Ok(());
             }
@@ -172,7 +173,8 @@ impl RequestBuilder {
     /// `Content-Type: application/x-www-form-urlencoded`.
     pub fn form<T: Serialize + ?Sized>(self, form: &T) -> RequestBuilder {
         self.with(|req| {
-            let encoded = serde_urlencoded::to_string(form).map_err(|e| Error::encode("form", e))?;
+            let encoded =
+                serde_urlencoded::to_string(form).map_err(|e| Error::encode("form", e))?;
             req.headers_mut().insert(
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/x-www-form-urlencoded"),
@@ -374,7 +376,11 @@ mod tests {
         assert!(e.unwrap_err().is_invalid_uri());
         let mut replaced = HeaderMap::new();
         replaced.insert("x-a", HeaderValue::from_static("2"));
-        let req = c.get("http://a.test/").header("x-a", "1").headers(replaced).build();
+        let req = c
+            .get("http://a.test/")
+            .header("x-a", "1")
+            .headers(replaced)
+            .build();
         assert_eq!(req.unwrap().headers().get_all("x-a").iter().count(), 1);
     }
 }

@@ -10,7 +10,7 @@ use crate::{Body, Error, Origin};
 /// A response: its head, read, and its [`Body`], streaming.
 ///
 /// The body carries the response's connection until it has been read to its end; read it
-/// ([`bytes`](Response::bytes), [`text`](Response::text), [`json`](Response::json), or frame by
+/// ([`bytes`](Response::bytes), [`text`](Response::text), `json` (feature `json`), or frame by
 /// frame from [`body_mut`](Response::body_mut) or [`into_body`](Response::into_body)) to give
 /// the connection back to the pool. A response dropped unread discards it (see [`Body`]).
 ///

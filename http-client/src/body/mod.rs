@@ -23,7 +23,7 @@ use crate::{Error, Origin};
 
 /// A response body: an [`http_body::Body`] that yields the bytes as hyper reads them from the
 /// connection, or collects them with [`bytes`](Body::bytes), [`text`](Body::text) and (feature
-/// `json`) [`json`](Body::json) under the client's `max_body_size`.
+/// `json`) `json` under the client's `max_body_size`.
 ///
 /// The body carries the connection that its response came on:
 ///
@@ -237,9 +237,12 @@ impl http_body::Body for Body {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         match &mut self.get_mut().repr {
-            Repr::Full(bytes) => {
-                Poll::Ready(bytes.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b))))
-            }
+            Repr::Full(bytes) => Poll::Ready(
+                bytes
+                    .take()
+                    .filter(|b| !b.is_empty())
+                    .map(|b| Ok(Frame::data(b))),
+            ),
             Repr::Streaming(s) => s.poll_frame(cx),
         }
     }

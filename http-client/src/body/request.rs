@@ -96,9 +96,12 @@ impl http_body::Body for RequestBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match &mut self.get_mut().repr {
-            Repr::Full(bytes) => {
-                Poll::Ready(bytes.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b))))
-            }
+            Repr::Full(bytes) => Poll::Ready(
+                bytes
+                    .take()
+                    .filter(|b| !b.is_empty())
+                    .map(|b| Ok(Frame::data(b))),
+            ),
             Repr::Stream(body) => Pin::new(body).poll_frame(cx),
         }
     }
@@ -169,7 +172,10 @@ impl fmt::Debug for RequestBody {
                 .debug_struct("RequestBody")
                 .field("bytes", &bytes.as_ref().map_or(0, Bytes::len))
                 .finish(),
-            Repr::Stream(_) => f.debug_struct("RequestBody").field("stream", &true).finish(),
+            Repr::Stream(_) => f
+                .debug_struct("RequestBody")
+                .field("stream", &true)
+                .finish(),
         }
     }
 }

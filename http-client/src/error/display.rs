@@ -141,7 +141,10 @@ fn describe(
             f,
             "the response body from{at} could not be decoded as asked: see the cause"
         ),
-        Kind::Encode(what) => write!(f, "the request's {what} could not be encoded: see the cause"),
+        Kind::Encode(what) => write!(
+            f,
+            "the request's {what} could not be encoded: see the cause"
+        ),
         Kind::BodyTooLarge { limit } => write!(
             f,
             "the response body from{at} is larger than max_body_size ({limit} bytes): raise \

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use fusebox_core::breaker::{BreakerConfig, RecoveryGroup};
 
-
 use super::base::Base;
 use super::health::health_probe;
 use super::{Classifier, FuseClient, Inner, Verdict, default_classifier};

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use fusebox_core::breaker::{OwnedPermit, Outcome};
+use fusebox_core::breaker::{Outcome, OwnedPermit};
 
 use super::{Classifier, judge};
 use crate::{Error, Response};

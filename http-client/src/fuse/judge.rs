@@ -201,15 +201,11 @@ mod tests {
             ))
         };
         let reason = TripReason::Status { status: 503 };
-        let after = |r: &Result<Response, Error>| match outcome(
-            Verdict::Failure(reason),
-            r,
-            None,
-            MAX,
-        ) {
-            Some(Outcome::Failure { retry_after, .. }) => retry_after,
-            _ => panic!("a failure"),
-        };
+        let after =
+            |r: &Result<Response, Error>| match outcome(Verdict::Failure(reason), r, None, MAX) {
+                Some(Outcome::Failure { retry_after, .. }) => retry_after,
+                _ => panic!("a failure"),
+            };
         assert_eq!(after(&busy(503, "120")), Some(Duration::from_secs(120)));
         assert_eq!(after(&busy(429, " 7 ")), Some(Duration::from_secs(7)));
         assert_eq!(after(&busy(500, "120")), None, "only 503 and 429 carry it");
