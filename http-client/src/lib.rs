@@ -88,11 +88,11 @@
 //! | --- | --- | --- |
 //! | `tls` | on | `https` origins: rustls with the `ring` provider, roots from `webpki-roots` |
 //! | `native-roots` | off | `tls::Roots::Native`: the operating system's trust store, read by `rustls-native-certs` |
+//! | `json` | off | `Body::json`, `Response::json` and `RequestBuilder::json`, with `serde_json` (`query` and `form` need only `serde` and `serde_urlencoded`, always on) |
 //!
 //! # When not to use it
 //!
-//! For HTTP/2, streaming bodies, proxies or cookies, use `reqwest`. This client speaks
-//! HTTP/1.1 and reads every response body whole.
+//! For HTTP/2, proxies or cookies, use `reqwest`. This client speaks HTTP/1.1.
 #![forbid(unsafe_code)]
 
 mod body;
