@@ -28,18 +28,18 @@ pub fn refusal_allocations(
         .build()
         .map_err(|e| format!("fuse client: {e}"))?;
     fuse.breaker().force_open();
-    let refused = |r: Result<http::Response<Bytes>, fusebox_http::Error>| match r {
+    let refused = |r: Result<fusebox_http::Response, fusebox_http::Error>| match r {
         Err(e) if e.is_open() => Ok(()),
         other => Err(format!("expected a refusal, got {other:?}")),
     };
     // Warm-up: block_on's thread-local parker, tracing's callsite registration.
     for _ in 0..100 {
-        refused(block_on(fuse.get("/users/1")))?;
+        refused(block_on(fuse.get("/users/1").send()))?;
     }
 
     let region = Region::new(alloc);
     for _ in 0..calls {
-        refused(block_on(fuse.get("/users/1")))?;
+        refused(block_on(fuse.get("/users/1").send()))?;
     }
     let get = region.change().allocations as f64 / calls as f64;
 

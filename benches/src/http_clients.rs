@@ -377,11 +377,19 @@ impl BenchClient {
                     .get(urls.uri(target).clone())
                     .await
                     .map_err(|e| e.to_string())?;
-                (response.status(), response.body().len())
+                let status = response.status();
+                (
+                    status,
+                    response.bytes().await.map_err(|e| e.to_string())?.len(),
+                )
             }
             BenchClient::Fuse(fuse) => {
                 let response = fuse.get(target.path()).await.map_err(|e| e.to_string())?;
-                (response.status(), response.body().len())
+                let status = response.status();
+                (
+                    status,
+                    response.bytes().await.map_err(|e| e.to_string())?.len(),
+                )
             }
             BenchClient::HyperUtil(client, urls) => {
                 let response = client

@@ -5,28 +5,30 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use fusebox_core::breaker::{BreakerConfig, RecoveryGroup};
 use fusebox_core::rt::{Clock, Spawner};
 use fusebox_core::{AcquireError, Counts, Pool, Stats, Wait};
 use futures_lite::future;
-use http::{Request, Response, Uri};
+use http::header::HeaderMap;
+use http::{Method, Request, Uri};
 use hyper::body::Incoming;
 
-use crate::body;
+use crate::body::Deadline;
 use crate::builder::Builder;
 use crate::conn::{HttpConnection, ReqBody, SendError};
 use crate::inflight::InFlight;
 use crate::prepare::prepare;
 use crate::retry;
-use crate::{Connector, Error, Origin};
+use crate::{Body, Connector, Error, Origin, RequestBody, RequestBuilder, Response};
 
 /// An HTTP/1.1 client that keeps connections alive in a [`Pool`] keyed by [`Origin`].
 ///
 /// Cheap to clone: clones share the pool. Every request is bounded: connecting by the connect
 /// timeout, the whole request (waiting for a connection, sending, reading the body) by the
-/// request timeout, and the response body by `max_body_size`. Responses come back with their
-/// body read whole, as [`Bytes`].
+/// request timeout (the client's, or the request's own from
+/// [`RequestBuilder::timeout`]), and collecting the response body by `max_body_size`.
+/// Responses come back as soon as their head has arrived, with a [`Body`] that streams; the
+/// connection goes back to the pool once the body has been read to its end.
 ///
 /// Connections are reused per origin (scheme + host + port). One that fails or times out during
 /// a request is discarded, never pooled again, and so is one whose response said
@@ -38,8 +40,9 @@ use crate::{Connector, Error, Origin};
 /// A request that fails that way on a *reused* connection, before any byte of the response
 /// arrived, is sent again on another connection: always when nothing of it was written; when it
 /// was written, only if its method is idempotent (`GET`, `HEAD`, `PUT`, `DELETE`, `OPTIONS`,
-/// `TRACE`) or it carries the [`Retryable`](crate::Retryable) extension (bodies are held whole,
-/// so they can always be replayed). A request that fails on a connection opened for it is never
+/// `TRACE`) or it carries the [`Retryable`](crate::Retryable) extension, and its body is
+/// held whole (a [`RequestBody::stream`] that hyper has begun to write cannot be replayed: that
+/// request fails with the connection's error). A request that fails on a connection opened for it is never
 /// sent again: that is the server's answer, not a race. Each closed connection met this way is
 /// discarded; [`retries`](Client::retries) counts the requests sent again.
 ///
@@ -72,7 +75,7 @@ use crate::{Connector, Error, Origin};
 /// # async fn main() -> Result<(), fusebox_http::Error> {
 /// let client = Client::builder().runtime(TokioRuntime::new()).build()?;
 /// let response = client.get("http://127.0.0.1:8080/health").await?;
-/// println!("{} {:?}", response.status(), response.body());
+/// println!("{} {}", response.status(), response.text().await?);
 /// # Ok(())
 /// # }
 /// ```
@@ -89,6 +92,8 @@ pub(crate) struct Inner {
     /// The most a request waits for a pooled connection.
     pub(crate) pool_timeout: Duration,
     pub(crate) max_body_size: usize,
+    /// Sent with every request that has no header of the same name.
+    pub(crate) default_headers: HeaderMap,
     /// How many connections to one host a request may try: each retry discards one.
     pub(crate) max_attempts: usize,
     /// Requests sent again after meeting a closed keep-alive connection.
@@ -107,11 +112,13 @@ impl Client {
         }
     }
 
-    /// Sends `req` and reads the whole response.
+    /// Sends `req` and returns the response once its head has arrived; its [`Body`] streams.
     ///
-    /// The URI must be absolute (`http://host[:port]/path` or `https://..`); the request goes out in origin form
-    /// (`/path`) with a `Host` header added unless it has one. The body can be anything that
-    /// turns into [`Bytes`]: `Bytes`, `Vec<u8>`, `String`, `&'static str`.
+    /// The URI must be absolute (`http://host[:port]/path` or `https://..`); the request goes
+    /// out in origin form (`/path`) with a `Host` header added unless it has one, and the
+    /// client's default headers (`User-Agent` among them) under those it has. The body can be
+    /// anything that turns into a [`RequestBody`]: `Bytes`, `Vec<u8>`, `String`,
+    /// `&'static str`, `()`, or a [`RequestBody::stream`].
     ///
     /// # Errors
     ///
@@ -122,16 +129,17 @@ impl Client {
     /// [`is_certificate`](Error::is_certificate) when the server's certificate was rejected);
     /// [`is_pool_timeout`](Error::is_pool_timeout) when no pooled connection became free in
     /// time (the request was not sent); [`is_timeout`](Error::is_timeout) when a time limit ran
-    /// out; [`is_body_too_large`](Error::is_body_too_large) for a body over `max_body_size`;
-    /// [`is_request`](Error::is_request) when the exchange failed on the connection (reset or
-    /// closed midway, a malformed or oversize head). An HTTP error status is not an error:
-    /// check [`status`](Response::status).
+    /// out; [`is_request`](Error::is_request) when the exchange failed on the connection (reset
+    /// or closed midway, a malformed or oversize head). An HTTP error status is not an error:
+    /// check [`status`](Response::status), or ask for one with
+    /// [`error_for_status`](Response::error_for_status). The body's own errors come when it is
+    /// read.
     ///
     /// # Cancel safety
     ///
     /// Dropping the future abandons the request; a connection it was using is discarded, not
-    /// returned to the pool.
-    pub async fn send<B: Into<Bytes>>(&self, req: Request<B>) -> Result<Response<Bytes>, Error> {
+    /// returned to the pool (counted in the pool's `discarded`).
+    pub async fn send<B: Into<RequestBody>>(&self, req: Request<B>) -> Result<Response, Error> {
         self.send_timed(req).await.0
     }
 
@@ -139,46 +147,112 @@ impl Client {
     /// connection that carried the last attempt was handed to the request; `None` if the
     /// request never got a connection. A breaker times a call from there, not from when it
     /// began to queue.
-    pub(crate) async fn send_timed<B: Into<Bytes>>(
+    pub(crate) async fn send_timed<B: Into<RequestBody>>(
         &self,
         req: Request<B>,
-    ) -> (Result<Response<Bytes>, Error>, Option<Instant>) {
-        let (origin, req) = match prepare(req) {
+    ) -> (Result<Response, Error>, Option<Instant>) {
+        let (origin, req, own) = match prepare(req, &self.inner.default_headers) {
             Ok(prepared) => prepared,
             Err(e) => return (Err(e), None),
         };
-        let limit = self.inner.request_timeout;
+        let (limit, per_request) = match own {
+            Some(own) => (own.0, true),
+            None => (self.inner.request_timeout, false),
+        };
         let clock = &self.inner.clock;
         let start = clock.now();
-        let deadline = clock.sleep_from(start, limit);
-        let timeout = async {
-            deadline.await;
-            Err(Error::timeout(limit))
-        };
+        let mut sleep = clock.sleep_from(start, limit);
+        let timeout = future::poll_fn(|cx| {
+            sleep
+                .as_mut()
+                .poll(cx)
+                .map(|()| Err(Error::timeout_of(limit, per_request)))
+        });
         let mut handed = None;
-        let result = future::or(
-            self.exchange(&origin, req, start.checked_add(limit), &mut handed),
-            timeout,
-        )
-        .await;
+        let exchange = self.exchange(
+            &origin,
+            req,
+            start.checked_add(limit),
+            (limit, per_request),
+            &mut handed,
+        );
+        let result = future::or(exchange, timeout).await;
+        let result = result.map(|mut response| {
+            // The same deadline bounds the body.
+            response.body_mut().set_deadline(Deadline {
+                sleep,
+                limit,
+                per_request,
+            });
+            response
+        });
         (result.map_err(|e| e.with_origin(&origin)), handed)
     }
 
-    /// Sends a `GET` of `uri` with no body and reads the whole response.
+    /// Starts a `GET` of `uri`; send it with [`send`](RequestBuilder::send) or `.await`.
     ///
-    /// # Errors
-    ///
-    /// As [`send`](Client::send); a `uri` that does not parse is
-    /// [`is_invalid_uri`](Error::is_invalid_uri).
-    pub async fn get<U>(&self, uri: U) -> Result<Response<Bytes>, Error>
+    /// A `uri` that does not parse is [`is_invalid_uri`](Error::is_invalid_uri) when the
+    /// request is sent.
+    pub fn get<U>(&self, uri: U) -> RequestBuilder
     where
         U: TryInto<Uri>,
         U::Error: Into<http::Error>,
     {
-        let req = Request::get(uri)
-            .body(Bytes::new())
-            .map_err(Error::unparsed_uri)?;
-        self.send(req).await
+        self.request(Method::GET, uri)
+    }
+
+    /// Starts a `POST` of `uri`.
+    pub fn post<U>(&self, uri: U) -> RequestBuilder
+    where
+        U: TryInto<Uri>,
+        U::Error: Into<http::Error>,
+    {
+        self.request(Method::POST, uri)
+    }
+
+    /// Starts a `PUT` of `uri`.
+    pub fn put<U>(&self, uri: U) -> RequestBuilder
+    where
+        U: TryInto<Uri>,
+        U::Error: Into<http::Error>,
+    {
+        self.request(Method::PUT, uri)
+    }
+
+    /// Starts a `DELETE` of `uri`.
+    pub fn delete<U>(&self, uri: U) -> RequestBuilder
+    where
+        U: TryInto<Uri>,
+        U::Error: Into<http::Error>,
+    {
+        self.request(Method::DELETE, uri)
+    }
+
+    /// Starts a `HEAD` of `uri`.
+    pub fn head<U>(&self, uri: U) -> RequestBuilder
+    where
+        U: TryInto<Uri>,
+        U::Error: Into<http::Error>,
+    {
+        self.request(Method::HEAD, uri)
+    }
+
+    /// Starts a `PATCH` of `uri`.
+    pub fn patch<U>(&self, uri: U) -> RequestBuilder
+    where
+        U: TryInto<Uri>,
+        U::Error: Into<http::Error>,
+    {
+        self.request(Method::PATCH, uri)
+    }
+
+    /// Starts a request of `method` to `uri`.
+    pub fn request<U>(&self, method: Method, uri: U) -> RequestBuilder
+    where
+        U: TryInto<Uri>,
+        U::Error: Into<http::Error>,
+    {
+        RequestBuilder::for_client(self, method, uri)
     }
 
     /// Counts of the connection pool: in total (`created` = connections opened, `reused` =
@@ -217,14 +291,16 @@ impl Client {
     }
 
     /// One request, without the request timeout: acquire, send, send again if the connection
-    /// turned out closed, read the response. `handed` is set to when each connection arrives.
+    /// turned out closed, up to the response head. `handed` is set to when each connection
+    /// arrives.
     async fn exchange(
         &self,
         origin: &Origin,
         mut req: Request<ReqBody>,
         deadline: Option<Instant>,
+        limit: (Duration, bool),
         handed: &mut Option<Instant>,
-    ) -> Result<Response<Bytes>, Error> {
+    ) -> Result<Response, Error> {
         let inner = &*self.inner;
         let mut attempts = 0;
         loop {
@@ -242,16 +318,21 @@ impl Client {
             if deadline.is_some_and(|d| now >= d) {
                 // Too late to use it: back to the pool unused, for a request that has time.
                 drop(pooled);
-                return Err(Error::timeout(inner.request_timeout));
+                return Err(Error::timeout_of(limit.0, limit.1));
             }
             *handed = Some(now);
             let mut conn = InFlight::new(pooled);
             let may_retry = conn.requests_sent() > 0 && attempts < inner.max_attempts;
-            // hyper consumes a request it has begun to write: keep a copy to send again.
-            let copy = may_retry.then(|| req.clone());
+            // hyper consumes a request it has begun to write: keep a copy to send again, if its
+            // body can be replayed.
+            let copy = if may_retry {
+                retry::try_clone(&req)
+            } else {
+                None
+            };
             let keep_alive = HttpConnection::keeps_alive(req.version(), req.headers());
             match conn.send(req).await {
-                Ok(response) => return self.read(conn, response, keep_alive).await,
+                Ok(response) => return Ok(self.read(conn, response, keep_alive, origin)),
                 Err(SendError::NotSent(unsent, e)) if may_retry => {
                     // Nothing reached the server: sending again elsewhere is safe for any method.
                     tracing::debug!(%origin, error = %e, "pooled connection was closed; sending again");
@@ -277,23 +358,29 @@ impl Client {
         }
     }
 
-    /// Reads the body whole, then returns the connection to the pool, unless the exchange
-    /// ended it (`Connection: close` on either side, or an HTTP/1.0 response).
-    async fn read(
+    /// The response, its body carrying the connection: back to the pool when the body has
+    /// been read to its end, unless the exchange ended it (`Connection: close` on either side,
+    /// or an HTTP/1.0 response).
+    fn read(
         &self,
         mut conn: InFlight,
-        response: Response<Incoming>,
+        response: http::Response<Incoming>,
         keep_alive: bool,
-    ) -> Result<Response<Bytes>, Error> {
+        origin: &Origin,
+    ) -> Response {
         let (parts, incoming) = response.into_parts();
-        let body = body::collect(incoming, self.inner.max_body_size, &conn).await?;
-        if keep_alive && HttpConnection::keeps_alive(parts.version, &parts.headers) {
+        let keep_alive = keep_alive && HttpConnection::keeps_alive(parts.version, &parts.headers);
+        if keep_alive {
             conn.learn_keep_alive(&parts.headers);
-            conn.finish();
-        } else {
-            tracing::debug!("closing a connection the exchange ended");
         }
-        Ok(Response::from_parts(parts, body))
+        let body = Body::streaming(
+            incoming,
+            conn,
+            keep_alive,
+            origin.clone(),
+            self.inner.max_body_size,
+        );
+        Response::new(http::Response::from_parts(parts, body), origin.clone())
     }
 }
 
@@ -320,8 +407,9 @@ mod tests {
         if let Some(client) = client {
             assert_send_sync(&client);
             assert_send(&client.get("http://x/"));
-            assert_send(&client.send(Request::new(Bytes::new())));
-            assert_send(&client.send_timed(Request::new(Bytes::new())));
+            assert_send(&client.get("http://x/").send());
+            assert_send(&client.send(Request::new(())));
+            assert_send(&client.send_timed(Request::new(())));
         }
     }
 }

@@ -8,14 +8,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use bytes::Bytes;
 use event_listener::Event;
 use fusebox_core::rt::{BoxIo, Spawner};
 use fusebox_core::{Connection, Hangup};
 use futures_lite::future;
 use http::header::{CONNECTION, HeaderMap, HeaderName};
 use http::{Request, Response, Version};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1;
 
@@ -28,7 +26,7 @@ use crate::meter::{Metered, Traffic};
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
 /// The request body type the client hands to hyper.
-pub(crate) type ReqBody = Full<Bytes>;
+pub(crate) type ReqBody = crate::RequestBody;
 
 /// An HTTP/1.1 client connection: hyper's request sender, with its connection driver running on
 /// the runtime's [`Spawner`].

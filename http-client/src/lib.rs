@@ -88,11 +88,11 @@
 //! | --- | --- | --- |
 //! | `tls` | on | `https` origins: rustls with the `ring` provider, roots from `webpki-roots` |
 //! | `native-roots` | off | `tls::Roots::Native`: the operating system's trust store, read by `rustls-native-certs` |
+//! | `json` | off | `Body::json`, `Response::json` and `RequestBuilder::json`, with `serde_json` (`query` and `form` need only `serde` and `serde_urlencoded`, always on) |
 //!
 //! # When not to use it
 //!
-//! For HTTP/2, streaming bodies, proxies or cookies, use `reqwest`. This client speaks
-//! HTTP/1.1 and reads every response body whole.
+//! For HTTP/2, proxies or cookies, use `reqwest`. This client speaks HTTP/1.1.
 #![forbid(unsafe_code)]
 
 mod body;
@@ -107,10 +107,13 @@ mod io;
 mod meter;
 mod origin;
 mod prepare;
+mod request;
+mod response;
 mod retry;
 #[cfg(feature = "tls")]
 pub mod tls;
 
+pub use body::{Body, RequestBody};
 pub use builder::Builder;
 pub use client::Client;
 pub use conn::HttpConnection;
@@ -119,7 +122,15 @@ pub use error::{ConnectError, Error};
 pub use fuse::{FuseBuilder, FuseClient, Verdict, default_classifier};
 pub use io::HyperIo;
 pub use origin::{Origin, OriginError, Scheme};
+pub use request::{Pending, RequestBuilder};
+pub use response::Response;
 pub use retry::Retryable;
+
+/// The `http` crate, whose types requests and responses are made of.
+pub use http;
+
+/// The `bytes` crate, whose `Bytes` bodies are made of.
+pub use bytes;
 
 #[cfg(test)]
 mod tests {
@@ -134,6 +145,11 @@ mod tests {
         assert_send_sync::<crate::HttpConnection>();
         assert_send_sync::<crate::Origin>();
         assert_send_sync::<crate::Error>();
+        assert_send::<crate::RequestBuilder>();
+        assert_send::<crate::Body>();
+        assert_send::<crate::RequestBody>();
+        assert_send::<crate::Response>();
+        assert_send::<crate::Pending>();
         #[cfg(feature = "tls")]
         {
             assert_send_sync::<crate::tls::TlsConfig>();

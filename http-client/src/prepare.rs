@@ -1,18 +1,19 @@
 //! Turning a caller's request into the one hyper sends: checked, origin-form URI, `Host`.
 
-use bytes::Bytes;
-use http::header::HOST;
+use http::header::{HOST, HeaderMap};
 use http::uri::PathAndQuery;
 use http::{Request, Uri, Version};
-use http_body_util::Full;
 
-use crate::conn::ReqBody;
-use crate::{Error, Origin};
+use crate::request::Timeout;
+use crate::{Error, Origin, RequestBody};
 
-/// Checks the request and puts it in the form hyper sends: origin-form URI, `Host` header.
-pub(crate) fn prepare<B: Into<Bytes>>(
+/// Checks the request and puts it in the form hyper sends: origin-form URI, `Host` header,
+/// the client's default headers under those the request has. Also returns the request's own
+/// timeout, if its builder gave one.
+pub(crate) fn prepare<B: Into<RequestBody>>(
     req: Request<B>,
-) -> Result<(Origin, Request<ReqBody>), Error> {
+    defaults: &HeaderMap,
+) -> Result<(Origin, Request<RequestBody>, Option<Timeout>), Error> {
     let (mut parts, body) = req.into_parts();
     let origin = Origin::from_uri(&parts.uri).map_err(Error::invalid_uri)?;
     origin.check_supported().map_err(Error::invalid_uri)?;
@@ -32,7 +33,16 @@ pub(crate) fn prepare<B: Into<Bytes>>(
     if !parts.headers.contains_key(HOST) {
         parts.headers.insert(HOST, origin.host_header());
     }
-    Ok((origin, Request::from_parts(parts, Full::new(body.into()))))
+    // The request's own headers win: a default is added only under a name it does not have.
+    for name in defaults.keys() {
+        if !parts.headers.contains_key(name) {
+            for value in defaults.get_all(name) {
+                parts.headers.append(name.clone(), value.clone());
+            }
+        }
+    }
+    let timeout = parts.extensions.remove::<Timeout>();
+    Ok((origin, Request::from_parts(parts, body.into()), timeout))
 }
 
 #[cfg(test)]
@@ -44,12 +54,16 @@ mod tests {
         let req = Request::post("http://Example.com:8080/a/b?c=d")
             .body("x")
             .unwrap();
-        let (origin, req) = prepare(req).unwrap();
+        let (origin, req, _) = prepare(req, &HeaderMap::new()).unwrap();
         assert_eq!(origin.to_string(), "http://example.com:8080");
         assert_eq!(req.uri(), "/a/b?c=d");
         assert_eq!(req.headers()[HOST], "example.com:8080");
 
-        let (_, req) = prepare(Request::get("http://example.com").body("").unwrap()).unwrap();
+        let (_, req, _) = prepare(
+            Request::get("http://example.com").body("").unwrap(),
+            &HeaderMap::new(),
+        )
+        .unwrap();
         assert_eq!(req.uri(), "/");
         assert_eq!(req.headers()[HOST], "example.com");
     }
@@ -60,15 +74,34 @@ mod tests {
             .header(HOST, "virtual.example")
             .body("")
             .unwrap();
-        let (_, req) = prepare(req).unwrap();
+        let (_, req, _) = prepare(req, &HeaderMap::new()).unwrap();
         assert_eq!(req.headers()[HOST], "virtual.example");
     }
 
     #[test]
+    fn default_headers_go_under_the_requests_own() {
+        let mut defaults = HeaderMap::new();
+        defaults.insert("user-agent", "fusebox/test".parse().unwrap());
+        defaults.append("accept", "text/plain".parse().unwrap());
+        defaults.append("accept", "text/html".parse().unwrap());
+        let req = Request::get("http://example.com/")
+            .header("user-agent", "mine")
+            .body(())
+            .unwrap();
+        let (_, req, _) = prepare(req, &defaults).unwrap();
+        assert_eq!(req.headers()["user-agent"], "mine");
+        assert_eq!(req.headers().get_all("accept").iter().count(), 2);
+    }
+
+    #[test]
     fn relative_and_unknown_scheme_uris_are_refused() {
-        let e = prepare(Request::get("/path").body("").unwrap()).unwrap_err();
+        let e = prepare(Request::get("/path").body("").unwrap(), &HeaderMap::new()).unwrap_err();
         assert!(e.is_invalid_uri());
-        let e = prepare(Request::get("ftp://example.com/").body("").unwrap()).unwrap_err();
+        let e = prepare(
+            Request::get("ftp://example.com/").body("").unwrap(),
+            &HeaderMap::new(),
+        )
+        .unwrap_err();
         assert!(e.is_invalid_uri());
         assert_eq!(
             e.to_string(),
@@ -80,8 +113,11 @@ mod tests {
     #[cfg(feature = "tls")]
     #[test]
     fn https_requests_go_out_with_a_host_header_without_the_default_port() {
-        let (origin, req) =
-            prepare(Request::get("https://Example.com/a").body("").unwrap()).unwrap();
+        let (origin, req, _) = prepare(
+            Request::get("https://Example.com/a").body("").unwrap(),
+            &HeaderMap::new(),
+        )
+        .unwrap();
         assert_eq!(origin.to_string(), "https://example.com:443");
         assert_eq!(req.uri(), "/a");
         assert_eq!(req.headers()[HOST], "example.com");
@@ -90,7 +126,11 @@ mod tests {
     #[cfg(not(feature = "tls"))]
     #[test]
     fn https_without_the_tls_feature_is_a_clear_error() {
-        let e = prepare(Request::get("https://example.com/").body("").unwrap()).unwrap_err();
+        let e = prepare(
+            Request::get("https://example.com/").body("").unwrap(),
+            &HeaderMap::new(),
+        )
+        .unwrap_err();
         assert!(e.is_invalid_uri() && !e.is_connect());
         assert_eq!(
             e.to_string(),
@@ -105,6 +145,10 @@ mod tests {
             .version(Version::HTTP_2)
             .body("")
             .unwrap();
-        assert!(prepare(req).unwrap_err().is_invalid_request());
+        assert!(
+            prepare(req, &HeaderMap::new())
+                .unwrap_err()
+                .is_invalid_request()
+        );
     }
 }

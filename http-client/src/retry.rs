@@ -15,6 +15,8 @@ use crate::conn::ReqBody;
 /// reached a server which then closed the connection may have been acted on, and only the
 /// caller knows whether doing it twice is harmless (an idempotency key, an upsert).
 ///
+/// With a [`RequestBuilder`](crate::RequestBuilder), `.retryable()` adds it.
+///
 /// ```
 /// use fusebox_http::Retryable;
 ///
@@ -28,9 +30,20 @@ use crate::conn::ReqBody;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Retryable;
 
+/// A copy of `req` to send again after the race, if its body can be replayed (held whole).
+pub(crate) fn try_clone(req: &Request<ReqBody>) -> Option<Request<ReqBody>> {
+    let mut copy = Request::new(req.body().try_clone()?);
+    *copy.method_mut() = req.method().clone();
+    *copy.uri_mut() = req.uri().clone();
+    *copy.version_mut() = req.version();
+    *copy.headers_mut() = req.headers().clone();
+    *copy.extensions_mut() = req.extensions().clone();
+    Some(copy)
+}
+
 /// Whether a request that was written may be sent again after the race: an idempotent method
-/// (RFC 9110, 9.2.2) or the caller's [`Retryable`] mark. Bodies are always replayable here: the
-/// client holds them whole, as `Bytes`.
+/// (RFC 9110, 9.2.2) or the caller's [`Retryable`] mark. Its body must be replayable as well:
+/// the caller holds a copy only of bodies held whole ([`try_clone`]).
 pub(crate) fn may_resend_written(req: &Request<ReqBody>) -> bool {
     let idempotent = matches!(
         *req.method(),
@@ -50,8 +63,19 @@ mod tests {
         Request::builder()
             .method(method)
             .uri("/")
-            .body(Full::new(Bytes::new()))
+            .body(ReqBody::from("x"))
             .unwrap()
+    }
+
+    #[test]
+    fn only_bodies_held_whole_are_copied() {
+        let mut whole = req(Method::POST);
+        whole.extensions_mut().insert(Retryable);
+        let copy = try_clone(&whole).unwrap();
+        assert_eq!(copy.body().as_bytes(), Some(&b"x"[..]));
+        assert!(copy.extensions().get::<Retryable>().is_some());
+        let streamed = Request::new(ReqBody::stream(Full::new(Bytes::from("x"))));
+        assert!(try_clone(&streamed).is_none());
     }
 
     #[test]

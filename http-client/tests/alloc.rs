@@ -67,4 +67,13 @@ fn an_open_breaker_fails_a_request_without_allocating() {
     let allocations = region.change().allocations;
     assert!(open);
     assert_eq!(allocations, 0, "an open breaker's error allocated");
+
+    // The builder's way: the refusal is held by the builder, and sending it allocates nothing.
+    let region = Region::new(GLOBAL);
+    let result = block_on(fuse.get("/users").header("x-a", "1").send());
+    let open = result.as_ref().is_err_and(|e| e.is_open());
+    drop(result);
+    let allocations = region.change().allocations;
+    assert!(open);
+    assert_eq!(allocations, 0, "a refused builder allocated");
 }

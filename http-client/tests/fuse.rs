@@ -14,6 +14,7 @@ use fusebox_core::rt::{Clock, ManualClock, Runtime};
 use fusebox_http::{Client, FuseClient};
 use futures_lite::future;
 
+use common::whole;
 use common::{Reply, Server, sleep};
 
 on_both_runtimes!(
@@ -99,17 +100,17 @@ async fn server_errors_trip_after_the_threshold_and_not_before<R: Runtime>(rt: R
         .unwrap();
 
     for _ in 0..2 {
-        assert_eq!(fuse.get("/fail").await.unwrap().status(), 503);
+        assert_eq!(whole(fuse.get("/fail")).await.unwrap().status(), 503);
     }
     assert!(fuse.is_closed());
     // A success resets the count: two more failures do not trip.
-    assert_eq!(fuse.get("/ok").await.unwrap().status(), 200);
+    assert_eq!(whole(fuse.get("/ok")).await.unwrap().status(), 200);
     for _ in 0..2 {
-        fuse.get("/fail").await.unwrap();
+        whole(fuse.get("/fail")).await.unwrap();
     }
     assert!(fuse.is_closed(), "4 failures, but never 3 in a row");
     let tripped_at = clock.now();
-    fuse.get("/fail").await.unwrap();
+    whole(fuse.get("/fail")).await.unwrap();
     let State::Open(trip) = fuse.state() else {
         panic!("expected open, got {:?}", fuse.state());
     };
@@ -118,7 +119,7 @@ async fn server_errors_trip_after_the_threshold_and_not_before<R: Runtime>(rt: R
     assert_eq!(trip.since, tripped_at);
 
     clock.advance(Duration::from_millis(300));
-    let err = fuse.get("/ok").await.unwrap_err();
+    let err = whole(fuse.get("/ok")).await.unwrap_err();
     assert!(err.is_open() && !err.is_connect(), "{err:?}");
     assert_eq!(err.trip(), Some(&trip));
     assert_eq!(
@@ -149,7 +150,7 @@ async fn slow_responses_are_returned_and_trip_the_breaker<R: Runtime>(rt: R) {
         .unwrap();
     for i in 0..3 {
         assert!(fuse.is_closed(), "closed before slow response {i}");
-        let response = fuse.get("/report").await.unwrap();
+        let response = whole(fuse.get("/report")).await.unwrap();
         assert_eq!(
             response.body(),
             "late",
@@ -161,7 +162,7 @@ async fn slow_responses_are_returned_and_trip_the_breaker<R: Runtime>(rt: R) {
         .trip()
         .expect("tripped by the third slow response");
     assert!(matches!(trip.reason, TripReason::TooSlow { elapsed } if elapsed > MAX_DELAY));
-    assert!(fuse.get("/report").await.unwrap_err().is_open());
+    assert!(whole(fuse.get("/report")).await.unwrap_err().is_open());
     assert!(server.seen().iter().all(|s| s.path == "/api/report"));
     assert_eq!(server.seen().len(), 3);
 }
@@ -178,12 +179,12 @@ async fn refused_connections_trip_and_open_breaker_makes_no_network_call<R: Runt
         .build()
         .unwrap();
     for _ in 0..3 {
-        assert!(fuse.get("/").await.unwrap_err().is_connect());
+        assert!(whole(fuse.get("/")).await.unwrap_err().is_connect());
     }
     let trip = *fuse.state().trip().expect("tripped by refused connections");
     assert_eq!(trip.reason, TripReason::Connect);
     for _ in 0..5 {
-        assert!(fuse.get("/").await.unwrap_err().is_open());
+        assert!(whole(fuse.get("/")).await.unwrap_err().is_open());
     }
     assert_eq!(
         client.pool_stats().total.connect_failures,
@@ -213,7 +214,7 @@ async fn clients_tripping_at_once_start_one_recovery_task<R: Runtime>(rt: R) {
         let fuse = fuse.clone();
         async move {
             for _ in 0..3 {
-                fuse.get("/work").await.unwrap();
+                whole(fuse.get("/work")).await.unwrap();
             }
         }
     };
@@ -241,7 +242,7 @@ async fn clients_tripping_at_once_start_one_recovery_task<R: Runtime>(rt: R) {
     );
     assert_eq!(health_probes(&server), 2);
     for fuse in &fuses {
-        assert_eq!(fuse.get("/work").await.unwrap().status(), 200);
+        assert_eq!(whole(fuse.get("/work")).await.unwrap().status(), 200);
     }
 }
 
@@ -274,7 +275,7 @@ async fn recovery_needs_consecutive_good_probes_and_closes_every_client<R: Runti
         .collect();
     for fuse in &fuses {
         for _ in 0..3 {
-            fuse.get("/work").await.unwrap();
+            whole(fuse.get("/work")).await.unwrap();
         }
     }
     assert!(fuses.iter().all(|f| !f.is_closed()));
@@ -290,7 +291,7 @@ async fn recovery_needs_consecutive_good_probes_and_closes_every_client<R: Runti
             "{:?}",
             fuse.state()
         );
-        assert!(fuse.get("/work").await.unwrap_err().is_open());
+        assert!(whole(fuse.get("/work")).await.unwrap_err().is_open());
     }
     health.store(2, Ordering::SeqCst);
     probe_round(&rt, &clock, &server, &group).await; // 2xx, but slower than max_delay: bad round

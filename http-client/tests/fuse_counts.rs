@@ -10,13 +10,12 @@ use std::sync::atomic::{AtomicU16, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use fusebox_core::breaker::{BreakerConfig, EventKind, RecoveryGroup, State, TripReason};
 use fusebox_core::rt::{Clock, ManualClock, Runtime};
-use fusebox_http::{Client, Error, FuseClient, Verdict, default_classifier};
+use fusebox_http::{Client, Error, FuseClient, Response, Verdict, default_classifier};
 use futures_lite::future;
-use http::Response;
 
+use common::whole;
 use common::{Reply, Server, sleep};
 
 on_both_runtimes!(
@@ -89,12 +88,12 @@ async fn a_server_that_crashes_mid_response_trips_the_breaker<R: Runtime>(rt: R)
         .build()
         .unwrap();
     for _ in 0..3 {
-        let e = fuse.get("/work").await.unwrap_err();
+        let e = whole(fuse.get("/work")).await.unwrap_err();
         assert!(!e.is_open() && !e.is_connect(), "{e:#}");
     }
     let trip = *fuse.state().trip().expect("tripped by the crashes");
     assert_eq!(trip.reason, TripReason::Connection);
-    assert!(fuse.get("/work").await.unwrap_err().is_open());
+    assert!(whole(fuse.get("/work")).await.unwrap_err().is_open());
 }
 
 async fn queueing_for_a_connection_is_not_slowness<R: Runtime>(rt: R) {
@@ -113,8 +112,11 @@ async fn queueing_for_a_connection_is_not_slowness<R: Runtime>(rt: R) {
         .build()
         .unwrap();
     let start = clock.now();
-    let (a, (b, c)) =
-        future::zip(fuse.get("/a"), future::zip(fuse.get("/b"), fuse.get("/c"))).await;
+    let (a, (b, c)) = future::zip(
+        whole(fuse.get("/a")),
+        future::zip(whole(fuse.get("/b")), whole(fuse.get("/c"))),
+    )
+    .await;
     for response in [a, b, c] {
         assert_eq!(response.unwrap().body(), "done");
     }
@@ -172,8 +174,8 @@ async fn results_from_before_a_trip_change_nothing_after_the_recovery<R: Runtime
         .unwrap();
     let held = async {
         let (a, (b, c)) = future::zip(
-            fuse.get("/held"),
-            future::zip(fuse.get("/held"), fuse.get("/held")),
+            whole(fuse.get("/held")),
+            future::zip(whole(fuse.get("/held")), whole(fuse.get("/held"))),
         )
         .await;
         [a, b, c]
@@ -181,7 +183,7 @@ async fn results_from_before_a_trip_change_nothing_after_the_recovery<R: Runtime
     let script = async {
         settle(&rt, "three held requests", || seen(&server, "/held") == 3).await;
         for _ in 0..3 {
-            fuse.get("/fail").await.unwrap();
+            whole(fuse.get("/fail")).await.unwrap();
         }
         assert!(!fuse.is_closed(), "tripped while three requests are out");
         health.store(200, SeqCst);
@@ -207,7 +209,7 @@ async fn results_from_before_a_trip_change_nothing_after_the_recovery<R: Runtime
 }
 
 /// 429 is a failure too.
-fn with_429(result: &Result<Response<Bytes>, Error>) -> Verdict {
+fn with_429(result: &Result<Response, Error>) -> Verdict {
     match result {
         Ok(r) if r.status() == 429 => Verdict::Failure(TripReason::Status { status: 429 }),
         other => default_classifier(other),
@@ -227,7 +229,7 @@ async fn a_classifier_makes_429_a_failure_and_retry_after_holds_the_first_probe<
         .build()
         .unwrap();
     for _ in 0..3 {
-        assert_eq!(plain.get("/work").await.unwrap().status(), 429);
+        assert_eq!(whole(plain.get("/work")).await.unwrap().status(), 429);
     }
     assert!(plain.is_closed(), "by default a 429 is a success");
 
@@ -237,7 +239,7 @@ async fn a_classifier_makes_429_a_failure_and_retry_after_holds_the_first_probe<
         .build()
         .unwrap();
     for _ in 0..3 {
-        assert_eq!(strict.get("/work").await.unwrap().status(), 429);
+        assert_eq!(whole(strict.get("/work")).await.unwrap().status(), 429);
     }
     let trip = *strict.state().trip().expect("tripped by 429s");
     assert_eq!(trip.reason, TripReason::Status { status: 429 });
@@ -276,7 +278,7 @@ async fn events_name_the_breaker_after_its_origin<R: Runtime>(rt: R) {
         .build()
         .unwrap();
     for _ in 0..3 {
-        fuse.get("/").await.unwrap();
+        whole(fuse.get("/")).await.unwrap();
     }
     named.breaker().force_open();
     let events = events.lock().unwrap().clone();

@@ -9,6 +9,7 @@ mod common;
 
 #[cfg(not(feature = "tls"))]
 mod without_tls {
+    use crate::common::whole;
     use fusebox_http::Client;
     use fusebox_tokio::TokioRuntime;
 
@@ -18,7 +19,7 @@ mod without_tls {
             .runtime(TokioRuntime::new())
             .build()
             .unwrap();
-        let e = client.get("https://127.0.0.1:9/").await.unwrap_err();
+        let e = whole(client.get("https://127.0.0.1:9/")).await.unwrap_err();
         assert!(e.is_invalid_uri() && !e.is_connect(), "{e:?}");
         assert!(
             e.to_string()
@@ -43,7 +44,7 @@ mod with_tls {
         Ca, Handshake, LoopbackDial, PlainOnly, Silent, TlsServer, server_config,
         server_config_with_client_auth,
     };
-    use crate::common::{Reply, sleep};
+    use crate::common::{Reply, sleep, whole};
     use crate::on_both_runtimes;
 
     on_both_runtimes!(
@@ -95,7 +96,7 @@ mod with_tls {
         let client = client(&rt, &ca);
         for i in 0..10 {
             let path = format!("/{i}");
-            let response = client.get(server.url(HOST, &path)).await.unwrap();
+            let response = whole(client.get(server.url(HOST, &path))).await.unwrap();
             assert_eq!(response.status(), 200);
             assert_eq!(response.body(), path.as_bytes());
         }
@@ -115,10 +116,10 @@ mod with_tls {
         // Three at once need three connections, and so three handshakes; then they are reused.
         for _ in 0..2 {
             let (a, (b, c)) = future::zip(
-                client.get(server.url(HOST, "/a")),
+                whole(client.get(server.url(HOST, "/a"))),
                 future::zip(
-                    client.get(server.url(HOST, "/b")),
-                    client.get(server.url(HOST, "/c")),
+                    whole(client.get(server.url(HOST, "/b"))),
+                    whole(client.get(server.url(HOST, "/c"))),
                 ),
             )
             .await;
@@ -136,7 +137,7 @@ mod with_tls {
         // The server prefers h2 and would pick it, were it offered.
         let server = server(&ca);
         let client = client(&rt, &ca);
-        client.get(server.url(HOST, "/")).await.unwrap();
+        whole(client.get(server.url(HOST, "/"))).await.unwrap();
         assert_eq!(
             server.handshakes(),
             [Handshake {
@@ -149,7 +150,9 @@ mod with_tls {
         // An IP address is verified against the certificate's IP names, and sent no SNI.
         let leaf = ca.server(&["127.0.0.1"]);
         let by_ip = TlsServer::start(server_config(&leaf), |_| Reply::ok("ip"));
-        let response = client.get(by_ip.url("127.0.0.1", "/")).await.unwrap();
+        let response = whole(client.get(by_ip.url("127.0.0.1", "/")))
+            .await
+            .unwrap();
         assert_eq!(response.body(), "ip");
         assert_eq!(by_ip.handshakes()[0].sni, None);
     }
@@ -159,7 +162,7 @@ mod with_tls {
         let stranger = Ca::new("stranger ca");
         let server = server(&stranger);
         let client = client(&rt, &trusted);
-        let e = client.get(server.url(HOST, "/")).await.unwrap_err();
+        let e = whole(client.get(server.url(HOST, "/"))).await.unwrap_err();
         assert!(e.is_certificate() && e.is_tls() && e.is_connect(), "{e:?}");
         assert!(!e.is_timeout() && !e.is_request());
         assert_eq!(
@@ -181,7 +184,7 @@ mod with_tls {
 
         // The default roots (webpki-roots) do not know the test CA either.
         let default = builder(&rt).build().unwrap();
-        let e = default.get(server.url(HOST, "/")).await.unwrap_err();
+        let e = whole(default.get(server.url(HOST, "/"))).await.unwrap_err();
         assert!(e.is_certificate());
         assert!(e.to_string().contains("(UnknownIssuer)"));
 
@@ -194,7 +197,9 @@ mod with_tls {
         let ca = Ca::new("test ca");
         let server = server(&ca);
         let client = client(&rt, &ca);
-        let e = client.get(server.url("other.test", "/")).await.unwrap_err();
+        let e = whole(client.get(server.url("other.test", "/")))
+            .await
+            .unwrap_err();
         assert!(e.is_certificate() && e.is_connect(), "{e:?}");
         assert_eq!(
             e.to_string(),
@@ -204,7 +209,10 @@ mod with_tls {
         );
         // The right name on the same port works.
         assert_eq!(
-            client.get(server.url(HOST, "/")).await.unwrap().status(),
+            whole(client.get(server.url(HOST, "/")))
+                .await
+                .unwrap()
+                .status(),
             200
         );
         assert_eq!(server.seen().len(), 1);
@@ -215,7 +223,7 @@ mod with_tls {
         let leaf = ca.expired_server(&[HOST]);
         let server = TlsServer::start(server_config(&leaf), |_| Reply::ok(""));
         let client = client(&rt, &ca);
-        let e = client.get(server.url(HOST, "/")).await.unwrap_err();
+        let e = whole(client.get(server.url(HOST, "/"))).await.unwrap_err();
         assert!(e.is_certificate() && e.is_connect(), "{e:?}");
         let message = e.to_string();
         assert!(
@@ -243,17 +251,15 @@ mod with_tls {
         for i in 0..4 {
             // One after the other, then at once, so that each origin has idle and busy
             // connections while the other is used.
-            let r = client.get(server.url(HOST, &format!("/tls/{i}"))).await;
+            let r = whole(client.get(server.url(HOST, &format!("/tls/{i}")))).await;
             assert_eq!(r.unwrap().body(), format!("/tls/{i}").as_bytes());
-            let r = client
-                .get(server.plain_url(HOST, &format!("/plain/{i}")))
-                .await;
+            let r = whole(client.get(server.plain_url(HOST, &format!("/plain/{i}")))).await;
             assert_eq!(r.unwrap().body(), format!("/plain/{i}").as_bytes());
             let (a, b) = future::zip(
-                client.get(server.url(HOST, &format!("/tls/{i}x"))),
+                whole(client.get(server.url(HOST, &format!("/tls/{i}x")))),
                 future::zip(
-                    client.get(server.plain_url(HOST, &format!("/plain/{i}x"))),
-                    client.get(server.plain_url(HOST, &format!("/plain/{i}y"))),
+                    whole(client.get(server.plain_url(HOST, &format!("/plain/{i}x")))),
+                    whole(client.get(server.plain_url(HOST, &format!("/plain/{i}y")))),
                 ),
             )
             .await;
@@ -314,7 +320,7 @@ mod with_tls {
             server.url(HOST, "/api/health")
         );
         for _ in 0..2 {
-            assert_eq!(fuse.get("/work").await.unwrap().status(), 503);
+            assert_eq!(whole(fuse.get("/work")).await.unwrap().status(), 503);
         }
         assert!(!fuse.is_closed(), "tripped by two 5xx");
         status.store(200, Ordering::SeqCst);
@@ -333,7 +339,7 @@ mod with_tls {
             .count();
         assert!(probes >= 1, "the health probe came over tls");
         assert!(server.plain_seen().is_empty());
-        assert_eq!(fuse.get("/work").await.unwrap().status(), 200);
+        assert_eq!(whole(fuse.get("/work")).await.unwrap().status(), 200);
     }
 
     async fn https_certificate_failure_trips_the_breaker_as_a_connect_failure<R: Runtime>(rt: R) {
@@ -351,7 +357,7 @@ mod with_tls {
             .build()
             .unwrap();
         for _ in 0..2 {
-            assert!(fuse.get("/").await.unwrap_err().is_certificate());
+            assert!(whole(fuse.get("/")).await.unwrap_err().is_certificate());
         }
         let trip = *fuse
             .state()
@@ -359,7 +365,7 @@ mod with_tls {
             .expect("tripped by certificate failures");
         let two = fusebox_core::breaker::TripCause::ConsecutiveFailures { failures: 2 };
         assert_eq!((trip.reason, trip.cause), (TripReason::Connect, two));
-        let e = fuse.get("/").await.unwrap_err();
+        let e = whole(fuse.get("/")).await.unwrap_err();
         assert!(e.is_open() && !e.is_certificate());
         assert_eq!(client.pool_stats().total.connect_failures, 2);
     }
@@ -381,7 +387,9 @@ mod with_tls {
             .build()
             .unwrap();
         let with_identity = builder(&rt).tls(tls).build().unwrap();
-        let response = with_identity.get(server.url(HOST, "/")).await.unwrap();
+        let response = whole(with_identity.get(server.url(HOST, "/")))
+            .await
+            .unwrap();
         assert_eq!(response.body(), "welcome");
         assert!(server.handshakes()[0].client_certificate);
 
@@ -398,7 +406,10 @@ mod with_tls {
             .unwrap();
         let from_der = builder(&rt).tls(tls).build().unwrap();
         assert_eq!(
-            from_der.get(server.url(HOST, "/")).await.unwrap().status(),
+            whole(from_der.get(server.url(HOST, "/")))
+                .await
+                .unwrap()
+                .status(),
             200
         );
 
@@ -412,7 +423,7 @@ mod with_tls {
             .request_timeout(Duration::from_secs(5))
             .build()
             .unwrap();
-        let e = without.get(server.url(HOST, "/")).await.unwrap_err();
+        let e = whole(without.get(server.url(HOST, "/"))).await.unwrap_err();
         assert!(e.is_connect() || e.is_request(), "{e:?}");
         assert!(!e.is_timeout(), "the refusal never arrived: {e:?}");
         assert!(!e.is_certificate());
@@ -429,7 +440,7 @@ mod with_tls {
             .build()
             .unwrap();
         let start = rt.now();
-        let e = client.get(&url).await.unwrap_err();
+        let e = whole(client.get(&url)).await.unwrap_err();
         assert!(rt.now() - start < Duration::from_secs(5));
         assert!(e.is_tls() && e.is_timeout() && e.is_connect(), "{e:?}");
         assert!(!e.is_certificate());
@@ -448,7 +459,7 @@ mod with_tls {
             .connect_timeout(Duration::from_millis(150))
             .build()
             .unwrap();
-        let e = client.get(&url).await.unwrap_err();
+        let e = whole(client.get(&url)).await.unwrap_err();
         assert!(e.is_timeout() && e.is_connect() && e.is_tls(), "{e:?}");
         assert!(
             e.to_string().starts_with(&format!(

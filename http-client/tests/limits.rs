@@ -13,6 +13,7 @@ use fusebox_core::rt::{ManualClock, Runtime};
 use fusebox_http::Client;
 use futures_lite::future;
 
+use common::whole;
 use common::{Accept, Cut, NeverDial, Reply, Server};
 
 on_both_runtimes!(
@@ -46,14 +47,14 @@ async fn request_timeout_gives_timeout_error_and_discards_the_connection<R: Runt
         .request_timeout(Duration::from_secs(2))
         .build()
         .unwrap();
-    client.get(server.url("/fast")).await.unwrap();
+    whole(client.get(server.url("/fast"))).await.unwrap();
     arrivals.recv().await.unwrap();
 
     let time_passes = async {
         arrivals.recv().await.unwrap();
         clock.advance(Duration::from_secs(2));
     };
-    let (result, ()) = future::zip(client.get(server.url("/slow")), time_passes).await;
+    let (result, ()) = future::zip(whole(client.get(server.url("/slow"))), time_passes).await;
     let err = result.unwrap_err();
     assert!(err.is_timeout() && !err.is_connect(), "{err:?}");
     assert_eq!(
@@ -72,7 +73,7 @@ async fn request_timeout_gives_timeout_error_and_discards_the_connection<R: Runt
     );
 
     // The next request gets a new connection and works.
-    client.get(server.url("/fast")).await.unwrap();
+    whole(client.get(server.url("/fast"))).await.unwrap();
     assert_eq!(client.pool_stats().total.created, 2);
 }
 
@@ -88,11 +89,15 @@ async fn body_over_the_limit_gives_body_too_large<R: Runtime>(rt: R) {
         .build()
         .unwrap();
     assert_eq!(
-        client.get(server.url("/exact")).await.unwrap().body().len(),
+        whole(client.get(server.url("/exact")))
+            .await
+            .unwrap()
+            .body()
+            .len(),
         100
     );
     for path in ["/long", "/chunked"] {
-        let err = client.get(server.url(path)).await.unwrap_err();
+        let err = whole(client.get(server.url(path))).await.unwrap_err();
         assert!(err.is_body_too_large(), "{path}: {err:?}");
         assert!(
             err.to_string().contains("max_body_size (100 bytes)"),
@@ -121,7 +126,7 @@ async fn connect_timeout_gives_connect_timeout_error<R: Runtime>(rt: R) {
         dials.recv().await.unwrap();
         clock.advance(Duration::from_secs(3));
     };
-    let (result, ()) = future::zip(client.get("http://192.0.2.1:8080/"), time_passes).await;
+    let (result, ()) = future::zip(whole(client.get("http://192.0.2.1:8080/")), time_passes).await;
     let err = result.unwrap_err();
     assert!(err.is_connect() && err.is_timeout(), "{err:?}");
     assert_eq!(
@@ -153,11 +158,11 @@ async fn connection_failing_midway_is_discarded_not_retried<R: Runtime>(rt: R) {
         _ => Reply::ok("ok"),
     });
     let client = Client::builder().runtime(rt).build().unwrap();
-    client.get(server.url("/ok")).await.unwrap();
+    whole(client.get(server.url("/ok"))).await.unwrap();
     // A POST written to the reused connection, then the server hangs up without a byte of
     // answer: it may have been acted on, so it is not sent again.
     let post = http::Request::post(server.url("/drop")).body("x").unwrap();
-    let err = client.send(post).await.unwrap_err();
+    let err = whole(client.send(post)).await.unwrap_err();
     assert!(err.is_request() && err.is_incomplete(), "{err:?}");
     let total = client.pool_stats().total;
     assert_eq!((total.idle, total.busy, total.created), (0, 0, 1));
@@ -166,15 +171,15 @@ async fn connection_failing_midway_is_discarded_not_retried<R: Runtime>(rt: R) {
 
     // A GET is idempotent: sent again once, on a new connection, where the same failure is
     // the server's answer and is not retried.
-    client.get(server.url("/ok")).await.unwrap();
-    let err = client.get(server.url("/drop")).await.unwrap_err();
+    whole(client.get(server.url("/ok"))).await.unwrap();
+    let err = whole(client.get(server.url("/drop"))).await.unwrap_err();
     assert!(err.is_request() && err.is_incomplete(), "{err:?}");
     assert_eq!(client.retries(), 1);
     assert_eq!(server.seen().len(), 5);
     let total = client.pool_stats().total;
     assert_eq!((total.idle, total.busy, total.created), (0, 0, 3));
 
-    client.get(server.url("/ok")).await.unwrap();
+    whole(client.get(server.url("/ok"))).await.unwrap();
     assert_eq!(client.pool_stats().total.created, 4);
 }
 
@@ -185,7 +190,7 @@ async fn head_limits_are_settings_and_name_themselves<R: Runtime>(rt: R) {
         _ => Reply::ok("ok"),
     });
     let client = Client::builder().runtime(rt.clone()).build().unwrap();
-    let e = client.get(server.url("/many")).await.unwrap_err();
+    let e = whole(client.get(server.url("/many"))).await.unwrap_err();
     assert!(
         e.is_request() && e.is_head_too_large() && !e.is_malformed(),
         "{e:?}"
@@ -195,20 +200,32 @@ async fn head_limits_are_settings_and_name_themselves<R: Runtime>(rt: R) {
             .contains("is over max_head_size (65536 bytes) or max_headers (100)"),
         "{e}"
     );
-    assert_eq!(client.get(server.url("/long")).await.unwrap().status(), 200);
+    assert_eq!(
+        whole(client.get(server.url("/long")))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     let roomy = Client::builder()
         .runtime(rt.clone())
         .max_headers(200)
         .build()
         .unwrap();
-    assert_eq!(roomy.get(server.url("/many")).await.unwrap().status(), 200);
+    assert_eq!(
+        whole(roomy.get(server.url("/many")))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let tight = Client::builder()
         .runtime(rt)
         .max_head_size(8192)
         .build()
         .unwrap();
-    let e = tight.get(server.url("/long")).await.unwrap_err();
+    let e = whole(tight.get(server.url("/long"))).await.unwrap_err();
     assert!(e.is_head_too_large(), "{e:?}");
     assert!(e.to_string().contains("max_head_size (8192 bytes)"), "{e}");
     assert_eq!(tight.pool_stats().total.busy, 0);
@@ -220,7 +237,7 @@ async fn a_server_that_resets_at_once_is_always_a_reset<R: Runtime>(rt: R) {
         .start(|_| Reply::ok("never"));
     let client = Client::builder().runtime(rt).build().unwrap();
     for _ in 0..50 {
-        let e = client.get(server.url("/")).await.unwrap_err();
+        let e = whole(client.get(server.url("/"))).await.unwrap_err();
         assert!(
             e.is_request() && e.is_reset() && e.is_incomplete() && !e.is_connect(),
             "{e:?}"
@@ -263,7 +280,7 @@ async fn an_early_answer_to_a_large_body_reaches_the_caller<R: Runtime>(rt: R) {
         let req = http::Request::post(server.url("/upload"))
             .body(body.clone())
             .unwrap();
-        let response = client.send(req).await.unwrap();
+        let response = whole(client.send(req)).await.unwrap();
         assert_eq!(response.status(), 413);
         assert_eq!(response.body(), "too large");
     }
@@ -281,11 +298,11 @@ async fn failures_after_the_answer_began_or_not_of_the_connection_are_not_sent_a
         _ => Reply::malformed_head(),
     });
     let client = Client::builder().runtime(rt).build().unwrap();
-    client.get(server.url("/")).await.unwrap();
-    let e = client.get(server.url("/half")).await.unwrap_err();
+    whole(client.get(server.url("/"))).await.unwrap();
+    let e = whole(client.get(server.url("/half"))).await.unwrap_err();
     assert!(e.is_request() && e.is_incomplete(), "{e:?}");
-    client.get(server.url("/")).await.unwrap();
-    let e = client.get(server.url("/bad")).await.unwrap_err();
+    whole(client.get(server.url("/"))).await.unwrap();
+    let e = whole(client.get(server.url("/bad"))).await.unwrap_err();
     assert!(e.is_request() && e.is_malformed(), "{e:?}");
     assert_eq!(client.retries(), 0);
     assert_eq!(server.requests(), 4);

@@ -11,6 +11,7 @@ use fusebox_core::rt::{ManualClock, Runtime};
 use fusebox_http::{Client, Origin, Retryable};
 use futures_lite::future;
 
+use common::whole;
 use common::{Gated, Reply, Server, sleep};
 
 on_both_runtimes!(
@@ -33,7 +34,9 @@ async fn sequential_requests_reuse_one_connection<R: Runtime>(rt: R) {
     let server = Server::start(|seen| Reply::ok(format!("hello {}", seen.path)));
     let client = Client::builder().runtime(rt).build().unwrap();
     for i in 0..5 {
-        let response = client.get(server.url(&format!("/{i}"))).await.unwrap();
+        let response = whole(client.get(server.url(&format!("/{i}"))))
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.body(), format!("hello /{i}").as_bytes());
     }
@@ -50,7 +53,7 @@ async fn server_closing_idle_connections_causes_no_error<R: Runtime>(rt: R) {
     let client = Client::builder().runtime(rt.clone()).build().unwrap();
     for _round in 0..3 {
         for _ in 0..3 {
-            let response = client.get(server.url("/")).await.unwrap();
+            let response = whole(client.get(server.url("/"))).await.unwrap();
             assert_eq!(response.body(), "ok");
         }
         // Long enough for the server to close the idle connection.
@@ -73,7 +76,7 @@ async fn stale_pooled_connection_is_retried_on_a_fresh_one<R: Runtime>(rt: R) {
         .dial(Arc::new(rt.clone()))
         .build()
         .unwrap();
-    client.get(server.url("/first")).await.unwrap();
+    whole(client.get(server.url("/first"))).await.unwrap();
 
     // Freeze the connection's driver, so that it cannot notice the server closing the idle
     // connection: the pool still takes it for usable and hands it out again.
@@ -83,7 +86,7 @@ async fn stale_pooled_connection_is_retried_on_a_fresh_one<R: Runtime>(rt: R) {
         sleep(&rt, Duration::from_millis(50)).await;
         gate.open();
     };
-    let (response, ()) = future::zip(client.get(server.url("/second")), unfreeze).await;
+    let (response, ()) = future::zip(whole(client.get(server.url("/second"))), unfreeze).await;
     assert_eq!(response.unwrap().body(), "ok");
 
     let total = client.pool_stats().total;
@@ -115,14 +118,14 @@ async fn keep_alive_timeout_header_shortens_idle_life<R: Runtime>(rt: R) {
         .unwrap();
 
     // `timeout=1` leaves the connection 500 ms of idle life (1 s less the margin).
-    client.get(server.url("/short")).await.unwrap();
+    whole(client.get(server.url("/short"))).await.unwrap();
     clock.advance(Duration::from_millis(499));
-    client.get(server.url("/short")).await.unwrap();
+    whole(client.get(server.url("/short"))).await.unwrap();
     let total = client.pool_stats().total;
     assert_eq!((total.created, total.reused, total.expired), (1, 1, 0));
 
     clock.advance(Duration::from_millis(500));
-    client.get(server.url("/plain")).await.unwrap();
+    whole(client.get(server.url("/plain"))).await.unwrap();
     let total = client.pool_stats().total;
     assert_eq!(
         (total.created, total.expired),
@@ -132,7 +135,7 @@ async fn keep_alive_timeout_header_shortens_idle_life<R: Runtime>(rt: R) {
 
     // The new connection heard no Keep-Alive header: the client's 90 s apply.
     clock.advance(Duration::from_secs(60));
-    client.get(server.url("/plain")).await.unwrap();
+    whole(client.get(server.url("/plain"))).await.unwrap();
     let total = client.pool_stats().total;
     assert_eq!((total.created, total.expired), (2, 1));
     assert_eq!(server.connections(), 2);
@@ -148,9 +151,9 @@ async fn keep_alive_timeout_never_lengthens_the_clients_idle_timeout<R: Runtime>
         .idle_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    client.get(server.url("/")).await.unwrap();
+    whole(client.get(server.url("/"))).await.unwrap();
     clock.advance(Duration::from_secs(5));
-    client.get(server.url("/")).await.unwrap();
+    whole(client.get(server.url("/"))).await.unwrap();
     let total = client.pool_stats().total;
     assert_eq!((total.created, total.expired), (2, 1));
 }
@@ -166,20 +169,23 @@ async fn connection_for_one_origin_never_carries_a_request_for_another<R: Runtim
     for i in 0..6 {
         // Interleaved, and some at once, so that both origins have idle and busy connections.
         let (ra, rb) = future::zip(
-            client.get(a.url(&format!("/a/{i}"))),
-            client.get(b.url(&format!("/b/{i}"))),
+            whole(client.get(a.url(&format!("/a/{i}")))),
+            whole(client.get(b.url(&format!("/b/{i}")))),
         )
         .await;
         assert_eq!(ra.unwrap().body(), "a");
         assert_eq!(rb.unwrap().body(), "b");
         let (ra, ra2) = future::zip(
-            client.get(a.url(&format!("/a/{i}x"))),
-            client.get(a.url(&format!("/a/{i}y"))),
+            whole(client.get(a.url(&format!("/a/{i}x")))),
+            whole(client.get(a.url(&format!("/a/{i}y")))),
         )
         .await;
         assert_eq!(ra.unwrap().body(), "a");
         assert_eq!(ra2.unwrap().body(), "a");
-        assert_eq!(client.get(b.url("/b/solo")).await.unwrap().body(), "b");
+        assert_eq!(
+            whole(client.get(b.url("/b/solo"))).await.unwrap().body(),
+            "b"
+        );
     }
     for (server, prefix) in [(&a, "/a/"), (&b, "/b/")] {
         let host = format!("127.0.0.1:{}", server.port());
@@ -208,7 +214,7 @@ async fn request_body_and_host_header_reach_the_server<R: Runtime>(rt: R) {
         .header("content-type", "text/plain")
         .body("ping")
         .unwrap();
-    let response = client.send(request).await.unwrap();
+    let response = whole(client.send(request)).await.unwrap();
     assert_eq!(response.status(), 201);
     assert_eq!(response.body(), "ping");
     let seen = &server.seen()[0];
@@ -229,7 +235,10 @@ async fn connection_close_and_http10_responses_end_their_connection<R: Runtime>(
     let client = Client::builder().runtime(rt).build().unwrap();
     for _ in 0..5 {
         assert_eq!(
-            client.get(server.url("/close")).await.unwrap().body(),
+            whole(client.get(server.url("/close")))
+                .await
+                .unwrap()
+                .body(),
             "bye"
         );
     }
@@ -237,9 +246,9 @@ async fn connection_close_and_http10_responses_end_their_connection<R: Runtime>(
     assert_eq!((total.created, total.reused, total.idle), (5, 0, 0));
     assert_eq!(client.retries(), 0);
 
-    client.get(server.url("/old")).await.unwrap();
+    whole(client.get(server.url("/old"))).await.unwrap();
     assert_eq!(client.pool_stats().total.idle, 0);
-    client.get(server.url("/old-kept")).await.unwrap();
+    whole(client.get(server.url("/old-kept"))).await.unwrap();
     assert_eq!(client.pool_stats().total.idle, 1);
 
     // A request that says `Connection: close` ends its connection too.
@@ -247,7 +256,7 @@ async fn connection_close_and_http10_responses_end_their_connection<R: Runtime>(
         .header("connection", "close")
         .body("")
         .unwrap();
-    client.send(req).await.unwrap();
+    whole(client.send(req)).await.unwrap();
     let total = client.pool_stats().total;
     assert_eq!((total.created, total.idle), (7, 0));
 }
@@ -261,7 +270,7 @@ async fn a_closed_idle_connection_leaves_the_idle_count_at_the_next_reap<R: Runt
         .reap_interval(Duration::from_millis(20))
         .build()
         .unwrap();
-    client.get(server.url("/")).await.unwrap();
+    whole(client.get(server.url("/"))).await.unwrap();
     assert_eq!(client.pool_stats().total.idle, 1);
     server.wait_closed(1).await;
     // The driver sees the close, the reaper the closed connection; both are events the test
@@ -293,12 +302,12 @@ async fn a_retryable_post_is_sent_again_after_the_race_and_a_plain_one_is_not<R:
         }
     });
     let client = Client::builder().runtime(rt).build().unwrap();
-    client.get(server.url("/")).await.unwrap();
+    whole(client.get(server.url("/"))).await.unwrap();
     let mut post = http::Request::post(server.url("/jobs"))
         .body("job")
         .unwrap();
     post.extensions_mut().insert(Retryable);
-    let response = client.send(post).await.unwrap();
+    let response = whole(client.send(post)).await.unwrap();
     assert_eq!(response.body(), "POST 1");
     assert_eq!(client.retries(), 1);
     let jobs: Vec<_> = server
@@ -313,7 +322,7 @@ async fn a_retryable_post_is_sent_again_after_the_race_and_a_plain_one_is_not<R:
     let post = http::Request::post(server.url("/jobs"))
         .body("job")
         .unwrap();
-    let e = client.send(post).await.unwrap_err();
+    let e = whole(client.send(post)).await.unwrap_err();
     assert!(e.is_request() && e.is_incomplete(), "{e:?}");
     assert_eq!(client.retries(), 1);
 }
@@ -334,11 +343,11 @@ async fn waiting_for_a_busy_pool_ends_with_a_pool_timeout_and_sends_nothing<R: R
         .pool_timeout(Duration::from_millis(50))
         .build()
         .unwrap();
-    let slow = client.get(server.url("/slow"));
+    let slow = whole(client.get(server.url("/slow")));
     let waiting = async {
         arrivals.recv().await.unwrap();
         let start = rt.now();
-        let e = client.get(server.url("/fast")).await.unwrap_err();
+        let e = whole(client.get(server.url("/fast"))).await.unwrap_err();
         (e, rt.now() - start)
     };
     let (slow, (e, waited)) = future::zip(slow, waiting).await;
@@ -369,7 +378,7 @@ async fn overload_fails_fast_in_the_queue_without_a_reconnect_storm<R: Runtime>(
     for _ in 0..400 {
         let (client, url, tx) = (client.clone(), server.url("/"), tx.clone());
         rt.spawn(Box::pin(async move {
-            let _ = tx.send(client.get(url).await).await;
+            let _ = tx.send(whole(client.get(url)).await).await;
         }));
     }
     drop(tx);
@@ -395,9 +404,9 @@ async fn overload_fails_fast_in_the_queue_without_a_reconnect_storm<R: Runtime>(
 async fn a_closed_client_refuses_requests_and_closes_its_connections<R: Runtime>(rt: R) {
     let server = Server::start(|_| Reply::ok("ok"));
     let client = Client::builder().runtime(rt).build().unwrap();
-    client.get(server.url("/")).await.unwrap();
+    whole(client.get(server.url("/"))).await.unwrap();
     client.clone().close();
-    let e = client.get(server.url("/")).await.unwrap_err();
+    let e = whole(client.get(server.url("/"))).await.unwrap_err();
     assert!(e.is_closed() && !e.is_connect(), "{e:?}");
     server.wait_closed(1).await;
     assert_eq!(server.requests(), 1);

@@ -5,10 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::time::Duration;
 
-use bytes::Bytes;
 use fusebox_core::rt::Runtime;
+use fusebox_http::http::StatusCode;
 use fusebox_http::{Error, FuseClient};
-use http::Response;
 
 use crate::sleep;
 use crate::timeline::{Outcome, Tally};
@@ -30,7 +29,15 @@ pub(crate) async fn drive<R: Runtime>(
     while !stop.load(SeqCst) {
         n += 1;
         let start = rt.now();
-        let result = fuse.get(&format!("/{n}")).await;
+        // The body is read to its end: that gives the connection back to the pool, and the
+        // breaker counts a success only then.
+        let result = match fuse.get(&format!("/{n}")).await {
+            Ok(response) => {
+                let status = response.status();
+                response.bytes().await.map(|_| status)
+            }
+            Err(e) => Err(e),
+        };
         let elapsed = rt.now().saturating_duration_since(start);
         let outcome = classify(&result, elapsed, max_delay);
         if let (Outcome::Other, Err(e)) = (outcome, &result) {
@@ -42,13 +49,13 @@ pub(crate) async fn drive<R: Runtime>(
 }
 
 /// What the breaker made of a request (as `FuseClient` judges it), or that it was never sent.
-fn classify(result: &Result<Response<Bytes>, Error>, elapsed: Duration, max: Duration) -> Outcome {
+fn classify(result: &Result<StatusCode, Error>, elapsed: Duration, max: Duration) -> Outcome {
     match result {
         Err(e) if e.is_open() => Outcome::Rejected,
         Err(e) if e.is_timeout() || e.is_connect() => Outcome::Failed,
         Err(_) => Outcome::Other,
-        Ok(response) if response.status().is_server_error() || elapsed > max => Outcome::Failed,
-        Ok(response) if response.status().is_success() => Outcome::Ok,
+        Ok(status) if status.is_server_error() || elapsed > max => Outcome::Failed,
+        Ok(status) if status.is_success() => Outcome::Ok,
         Ok(_) => Outcome::Other,
     }
 }

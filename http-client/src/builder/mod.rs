@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use fusebox_core::Pool;
 use fusebox_core::rt::{Clock, Dial, Runtime, Spawner};
+use http::header::{HeaderMap, HeaderValue, USER_AGENT};
 
 use crate::client::{Client, Inner};
 use crate::connector::{DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_HEADERS};
@@ -16,6 +17,9 @@ use crate::{Connector, Error};
 
 /// The least `max_head_size` may be: hyper's smallest read buffer.
 const MIN_HEAD_SIZE: usize = 8192;
+
+/// The `User-Agent` a client sends unless told otherwise.
+const DEFAULT_USER_AGENT: &str = concat!("fusebox/", env!("CARGO_PKG_VERSION"));
 
 /// Configures a [`Client`]; made by [`Client::builder`].
 ///
@@ -34,6 +38,8 @@ const MIN_HEAD_SIZE: usize = 8192;
 /// | [`max_body_size`](Builder::max_body_size) | 16 MiB |
 /// | [`max_head_size`](Builder::max_head_size) | 64 KiB |
 /// | [`max_headers`](Builder::max_headers) | 100 |
+/// | [`default_headers`](Builder::default_headers) | none |
+/// | [`user_agent`](Builder::user_agent) | `fusebox/<version>` |
 /// | `tls` (feature `tls`) | `TlsConfig::default()`: `webpki-roots` roots, SNI, ALPN `http/1.1` |
 /// | `tls_handshake_timeout` (feature `tls`) | none of its own: within the connect timeout |
 ///
@@ -72,6 +78,9 @@ pub struct Builder {
     max_body_size: usize,
     max_head_size: usize,
     max_headers: usize,
+    default_headers: HeaderMap,
+    /// `Err` for a value that is not a valid header value, reported at `build()`.
+    user_agent: Result<HeaderValue, ()>,
     #[cfg(feature = "tls")]
     tls: Option<TlsConfig>,
     #[cfg(feature = "tls")]
@@ -94,6 +103,8 @@ impl Builder {
             max_body_size: 16 * 1024 * 1024,
             max_head_size: DEFAULT_MAX_HEAD_SIZE,
             max_headers: DEFAULT_MAX_HEADERS,
+            default_headers: HeaderMap::new(),
+            user_agent: Ok(HeaderValue::from_static(DEFAULT_USER_AGENT)),
             #[cfg(feature = "tls")]
             tls: None,
             #[cfg(feature = "tls")]
@@ -170,7 +181,9 @@ impl Builder {
     }
 
     /// How long a whole request may take, from the call to the last byte of the body: waiting for
-    /// a free connection, connecting, sending and reading.
+    /// a free connection, connecting, sending, and reading the body as it streams (so a long
+    /// download needs a longer one: give it its own with
+    /// [`RequestBuilder::timeout`](crate::RequestBuilder::timeout)).
     pub fn request_timeout(mut self, timeout: Duration) -> Builder {
         self.request_timeout = timeout;
         self
@@ -205,10 +218,26 @@ impl Builder {
         self
     }
 
-    /// The largest response body accepted, in bytes; a longer one fails the request with
-    /// [`Error::is_body_too_large`].
+    /// The largest response body that [`Body::bytes`](crate::Body::bytes) (and `text`, `json`)
+    /// collects, in bytes; a longer one fails the read with [`Error::is_body_too_large`]. A
+    /// body read frame by frame, as it streams, is not limited.
     pub fn max_body_size(mut self, bytes: usize) -> Builder {
         self.max_body_size = bytes;
+        self
+    }
+
+    /// Headers sent with every request that has none of the same name (a request's own
+    /// headers win). Replaces the defaults set before; a `User-Agent` among them wins over
+    /// [`user_agent`](Builder::user_agent).
+    pub fn default_headers(mut self, headers: HeaderMap) -> Builder {
+        self.default_headers = headers;
+        self
+    }
+
+    /// The `User-Agent` header sent with requests that have none; `fusebox/<version>` unless
+    /// set. A value that is not a valid header value fails [`build`](Builder::build).
+    pub fn user_agent<V: TryInto<HeaderValue>>(mut self, value: V) -> Builder {
+        self.user_agent = value.try_into().map_err(drop);
         self
     }
 
@@ -276,6 +305,17 @@ impl Builder {
                 self.max_per_host
             )));
         }
+        let mut default_headers = self.default_headers;
+        match self.user_agent {
+            Ok(agent) => {
+                default_headers.entry(USER_AGENT).or_insert(agent);
+            }
+            Err(()) => {
+                return Err(Error::build(
+                    "user_agent is not a valid header value: use visible ASCII characters",
+                ));
+            }
+        }
         let connector = Connector::new(dial, spawner.clone())
             .idle_cap(self.idle_timeout)
             .head_limits(self.max_head_size, self.max_headers)
@@ -319,6 +359,7 @@ impl Builder {
             request_timeout: self.request_timeout,
             pool_timeout,
             max_body_size: self.max_body_size,
+            default_headers,
             max_attempts: self.max_per_host + 1,
             retries: AtomicU64::new(0),
         }))
@@ -338,7 +379,9 @@ impl fmt::Debug for Builder {
             .field("pool_timeout", &self.pool_timeout)
             .field("max_body_size", &self.max_body_size)
             .field("max_head_size", &self.max_head_size)
-            .field("max_headers", &self.max_headers);
+            .field("max_headers", &self.max_headers)
+            .field("default_headers", &self.default_headers)
+            .field("user_agent", &self.user_agent);
         #[cfg(feature = "tls")]
         d.field("tls", &self.tls)
             .field("tls_handshake_timeout", &self.tls_handshake_timeout);

@@ -117,10 +117,33 @@ fn describe(
             "no connection to{at} became free within the pool timeout of {d:?}; the request \
              was not sent: send fewer requests at once, raise max_per_host or pool_timeout"
         ),
-        Kind::Timeout(d) => write!(
+        Kind::Timeout {
+            after,
+            per_request: false,
+        } => write!(
             f,
-            "no complete response from{at} within the request timeout of {d:?}: raise \
+            "no complete response from{at} within the request timeout of {after:?}: raise \
              request_timeout or check the server"
+        ),
+        Kind::Timeout {
+            after,
+            per_request: true,
+        } => write!(
+            f,
+            "no complete response from{at} within the request's own timeout of {after:?}: \
+             raise its .timeout() or check the server"
+        ),
+        Kind::Status(status) => match origin {
+            Some(origin) => write!(f, "the server {origin} answered {status}"),
+            None => write!(f, "the server answered {status}"),
+        },
+        Kind::Decode => write!(
+            f,
+            "the response body from{at} could not be decoded as asked: see the cause"
+        ),
+        Kind::Encode(what) => write!(
+            f,
+            "the request's {what} could not be encoded: see the cause"
         ),
         Kind::BodyTooLarge { limit } => write!(
             f,

@@ -29,8 +29,15 @@ pub(super) enum Kind {
     TlsTimeout { after: Duration, of_connect: bool },
     /// No pooled connection became free within the pool timeout.
     PoolTimeout(Duration),
-    /// The whole request took longer than the request timeout.
-    Timeout(Duration),
+    /// The whole request took longer than the client's request timeout, or (`per_request`) the
+    /// request's own.
+    Timeout { after: Duration, per_request: bool },
+    /// The server answered with an error status, as `error_for_status` was asked to report.
+    Status(http::StatusCode),
+    /// The response body is not what it was to be decoded as (JSON of a type).
+    Decode,
+    /// A part of the request (`what`: its query, form or JSON body) could not be encoded.
+    Encode(&'static str),
     /// The response body is longer than the client's limit.
     BodyTooLarge { limit: usize },
     /// The exchange failed on a connection that had been made.

@@ -6,6 +6,7 @@
 mod connect;
 mod display;
 mod kind;
+mod status;
 #[cfg(test)]
 mod tests;
 
@@ -42,7 +43,10 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 /// | no connection could be made | [`is_connect`](Self::is_connect), with [`is_refused`](Self::is_refused), [`is_unreachable`](Self::is_unreachable), [`is_dns`](Self::is_dns), [`is_tls`](Self::is_tls) / [`is_certificate`](Self::is_certificate), or [`is_timeout`](Self::is_timeout) for the connect or TLS handshake timeout |
 /// | the exchange failed on a connection that was made | [`is_request`](Self::is_request), with [`is_incomplete`](Self::is_incomplete) (closed or reset before the response was complete; [`is_reset`](Self::is_reset) when a reset was seen), [`is_malformed`](Self::is_malformed), [`is_head_too_large`](Self::is_head_too_large); [`is_body`](Self::is_body) when it happened while the body was read |
 /// | no pooled connection became free in time | [`is_pool_timeout`](Self::is_pool_timeout) and [`is_timeout`](Self::is_timeout) |
-/// | the request timeout ran out | [`is_timeout`](Self::is_timeout) |
+/// | the request timeout ran out (the client's, or the request's own, before or while the body streamed) | [`is_timeout`](Self::is_timeout) |
+/// | `error_for_status` met a 4xx or 5xx | [`is_status`](Self::is_status), and [`status`](Self::status) |
+/// | a body could not be decoded (`json()`) | [`is_decode`](Self::is_decode) |
+/// | a header, query, form or JSON body of a built request was unusable | [`is_invalid_request`](Self::is_invalid_request) |
 /// | the response body was over the limit | [`is_body_too_large`](Self::is_body_too_large) |
 /// | a breaker failed the request at once | [`is_open`](Self::is_open) |
 ///
@@ -161,8 +165,14 @@ impl Error {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn timeout(after: Duration) -> Error {
-        Error::new(Kind::Timeout(after))
+        Error::timeout_of(after, false)
+    }
+
+    /// The request timeout ran out: the client's, or (`per_request`) the request's own.
+    pub(crate) fn timeout_of(after: Duration, per_request: bool) -> Error {
+        Error::new(Kind::Timeout { after, per_request })
     }
 
     /// No pooled connection became free within `after`.
@@ -219,7 +229,7 @@ impl Error {
         matches!(
             self.kind(),
             Some(
-                Kind::Timeout(_)
+                Kind::Timeout { .. }
                     | Kind::ConnectTimeout(_)
                     | Kind::TlsTimeout { .. }
                     | Kind::PoolTimeout(_)
@@ -352,7 +362,7 @@ impl Error {
 
     /// Whether the request could not be sent as HTTP/1.1 (e.g. an unusable header).
     pub fn is_invalid_request(&self) -> bool {
-        matches!(self.kind(), Some(Kind::InvalidRequest))
+        matches!(self.kind(), Some(Kind::InvalidRequest | Kind::Encode(_)))
     }
 
     /// Whether the client's connection pool was closed.

@@ -5,13 +5,10 @@ use std::sync::Arc;
 
 use fusebox_core::breaker::{BreakerConfig, RecoveryGroup};
 
-use bytes::Bytes;
-use http::Response;
-
 use super::base::Base;
 use super::health::health_probe;
 use super::{Classifier, FuseClient, Inner, Verdict, default_classifier};
-use crate::{Client, Error};
+use crate::{Client, Error, Response};
 
 /// Configures a [`FuseClient`]; made by [`FuseClient::builder`].
 ///
@@ -54,7 +51,7 @@ impl FuseBuilder {
     /// as a failure.
     pub fn classify(
         mut self,
-        classifier: impl Fn(&Result<Response<Bytes>, Error>) -> Verdict + Send + Sync + 'static,
+        classifier: impl Fn(&Result<Response, Error>) -> Verdict + Send + Sync + 'static,
     ) -> FuseBuilder {
         self.classify = Arc::new(classifier);
         self

@@ -23,8 +23,12 @@ pub(crate) fn health_probe(
             let start = clock.now();
             let deadline = clock.sleep_from(start, max_delay);
             let get = async {
+                // The body is read whole, so that the probe's connection goes back to the pool.
                 match client.get(uri).await {
-                    Ok(response) => response.status().is_success(),
+                    Ok(response) if response.status().is_success() => {
+                        response.bytes().await.is_ok()
+                    }
+                    Ok(_) => false,
                     Err(e) => {
                         tracing::debug!(error = %e, "health probe failed");
                         false

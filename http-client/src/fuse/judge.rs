@@ -3,12 +3,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use fusebox_core::breaker::{Outcome, TripReason};
+use http::StatusCode;
 use http::header::RETRY_AFTER;
-use http::{Response, StatusCode};
 
-use crate::Error;
+use crate::{Error, Response};
 
 /// What a request's outcome means to the breaker, as a classifier judges it
 /// ([`FuseBuilder::classify`](super::FuseBuilder::classify)).
@@ -40,14 +39,16 @@ pub enum Verdict {
 /// [`max_delay`](fusebox_core::BreakerConfig::max_delay) after the request had its connection
 /// counts as a [`TripReason::TooSlow`] failure.
 ///
+/// The classifier sees the response at its head, before its body is read; an error met while
+/// the body streams is judged again, as an `Err`.
+///
 /// ```
-/// use bytes::Bytes;
 /// use fusebox_core::TripReason;
-/// use fusebox_http::{Error, Verdict, default_classifier};
-/// use http::{Response, StatusCode};
+/// use fusebox_http::{Body, Error, Response, Verdict, default_classifier};
+/// use fusebox_http::http::StatusCode;
 ///
 /// // 429 Too Many Requests trips the breaker too.
-/// fn with_429(result: &Result<Response<Bytes>, Error>) -> Verdict {
+/// fn with_429(result: &Result<Response, Error>) -> Verdict {
 ///     match result {
 ///         Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS => {
 ///             Verdict::Failure(TripReason::Status { status: 429 })
@@ -55,11 +56,14 @@ pub enum Verdict {
 ///         other => default_classifier(other),
 ///     }
 /// }
-/// let busy = Response::builder().status(429).body(Bytes::new()).unwrap();
-/// assert_eq!(default_classifier(&Ok(busy.clone())), Verdict::Success);
-/// assert_eq!(with_429(&Ok(busy)), Verdict::Failure(TripReason::Status { status: 429 }));
+/// let busy = || {
+///     let head = http::Response::builder().status(429).body(Body::empty()).unwrap();
+///     Ok(Response::from(head))
+/// };
+/// assert_eq!(default_classifier(&busy()), Verdict::Success);
+/// assert_eq!(with_429(&busy()), Verdict::Failure(TripReason::Status { status: 429 }));
 /// ```
-pub fn default_classifier(result: &Result<Response<Bytes>, Error>) -> Verdict {
+pub fn default_classifier(result: &Result<Response, Error>) -> Verdict {
     match result {
         Ok(response) if response.status().is_server_error() => {
             Verdict::Failure(TripReason::Status {
@@ -79,7 +83,7 @@ pub fn default_classifier(result: &Result<Response<Bytes>, Error>) -> Verdict {
 /// than `max_delay` after the connection was had; `None` for neutral.
 pub(crate) fn outcome(
     verdict: Verdict,
-    result: &Result<Response<Bytes>, Error>,
+    result: &Result<Response, Error>,
     elapsed: Option<Duration>,
     max_delay: Duration,
 ) -> Option<Outcome> {
@@ -100,7 +104,7 @@ pub(crate) fn outcome(
 }
 
 /// A 503's or 429's `Retry-After`, in seconds or as an HTTP date.
-fn retry_after(response: &Response<Bytes>) -> Option<Duration> {
+fn retry_after(response: &Response) -> Option<Duration> {
     let busy = [
         StatusCode::SERVICE_UNAVAILABLE,
         StatusCode::TOO_MANY_REQUESTS,
@@ -125,13 +129,13 @@ mod tests {
 
     const MAX: Duration = Duration::from_secs(1);
 
-    fn status(code: u16) -> Result<Response<Bytes>, Error> {
-        let mut response = Response::new(Bytes::new());
+    fn status(code: u16) -> Result<Response, Error> {
+        let mut response = http::Response::new(crate::Body::empty());
         *response.status_mut() = StatusCode::from_u16(code).unwrap();
-        Ok(response)
+        Ok(Response::from(response))
     }
 
-    fn judged(result: &Result<Response<Bytes>, Error>, elapsed: Duration) -> Option<Outcome> {
+    fn judged(result: &Result<Response, Error>, elapsed: Duration) -> Option<Outcome> {
         outcome(default_classifier(result), result, Some(elapsed), MAX)
     }
 
@@ -187,23 +191,21 @@ mod tests {
 
     #[test]
     fn retry_after_comes_with_503_and_429_failures() {
-        let busy = |code: u16, value: &str| -> Result<Response<Bytes>, Error> {
-            Ok(Response::builder()
-                .status(code)
-                .header(RETRY_AFTER, value)
-                .body(Bytes::new())
-                .unwrap())
+        let busy = |code: u16, value: &str| -> Result<Response, Error> {
+            Ok(Response::from(
+                http::Response::builder()
+                    .status(code)
+                    .header(RETRY_AFTER, value)
+                    .body(crate::Body::empty())
+                    .unwrap(),
+            ))
         };
         let reason = TripReason::Status { status: 503 };
-        let after = |r: &Result<Response<Bytes>, Error>| match outcome(
-            Verdict::Failure(reason),
-            r,
-            None,
-            MAX,
-        ) {
-            Some(Outcome::Failure { retry_after, .. }) => retry_after,
-            _ => panic!("a failure"),
-        };
+        let after =
+            |r: &Result<Response, Error>| match outcome(Verdict::Failure(reason), r, None, MAX) {
+                Some(Outcome::Failure { retry_after, .. }) => retry_after,
+                _ => panic!("a failure"),
+            };
         assert_eq!(after(&busy(503, "120")), Some(Duration::from_secs(120)));
         assert_eq!(after(&busy(429, " 7 ")), Some(Duration::from_secs(7)));
         assert_eq!(after(&busy(500, "120")), None, "only 503 and 429 carry it");

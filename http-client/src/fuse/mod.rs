@@ -2,8 +2,11 @@
 
 mod base;
 mod builder;
+mod deferred;
 mod health;
 mod judge;
+
+pub(crate) use deferred::Deferred;
 
 pub use builder::FuseBuilder;
 pub use judge::{Verdict, default_classifier};
@@ -11,15 +14,14 @@ pub use judge::{Verdict, default_classifier};
 use std::fmt;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use fusebox_core::breaker::{Breaker, Permit, RecoveryGroup, State};
-use http::{Request, Response, Uri};
+use fusebox_core::breaker::{Breaker, OwnedPermit, RecoveryGroup, State};
+use http::{Method, Request, Uri};
 
-use crate::{Client, Error, Origin};
+use crate::{Client, Error, Origin, RequestBody, RequestBuilder, Response};
 use base::Base;
 
 /// Decides what a request's outcome means to the breaker; see [`FuseBuilder::classify`].
-pub(crate) type Classifier = Arc<dyn Fn(&Result<Response<Bytes>, Error>) -> Verdict + Send + Sync>;
+pub(crate) type Classifier = Arc<dyn Fn(&Result<Response, Error>) -> Verdict + Send + Sync>;
 
 /// An HTTP client for one service, with a circuit breaker: after
 /// [`failure_threshold`](fusebox_core::breaker::BreakerConfig::failure_threshold) consecutive
@@ -36,9 +38,20 @@ pub(crate) type Classifier = Arc<dyn Fn(&Result<Response<Bytes>, Error>) -> Verd
 ///   the caller's own load. A `Retry-After` on a 503 or 429 that trips the breaker holds the
 ///   first probe back (up to
 ///   [`max_retry_after`](fusebox_core::breaker::BreakerConfig::max_retry_after)).
+/// - A response is judged at its head, and its body streams on: a failure or a slow head counts
+///   at once; a success counts when the body has been read to its end. A failure while the body
+///   streams (the connection reset or closed, the request timeout running out) counts as a
+///   failure of that call, as the classifier judges that error (a
+///   [`TripReason::Connection`](fusebox_core::breaker::TripReason::Connection) or
+///   [`TripReason::Timeout`](fusebox_core::breaker::TripReason::Timeout) by default). A body
+///   dropped before its end counts as the success it was judged at the head: nothing failed
+///   while it was read (its connection is discarded all the same). A body over
+///   `max_body_size` is neutral, as the default classifier judges that error.
 /// - Each request is admitted with a [`Permit`](fusebox_core::breaker::Permit): an outcome that
 ///   arrives after the breaker tripped or recovered meanwhile counts for nothing, and a request
-///   dropped before it ends counts neither way.
+///   dropped before its head arrived counts neither way (a request's own
+///   [`timeout`](RequestBuilder::timeout) is seen, as a timeout failure: give the timeout to
+///   the request rather than race its future).
 /// - While tripped, the [`RecoveryGroup`]'s one recovery task probes the service with a `GET` of
 ///   the health path, which must answer 2xx within `max_delay`. Clients that share a group share
 ///   that task, and all close again when it sees the service healthy.
@@ -61,7 +74,7 @@ pub(crate) type Classifier = Arc<dyn Fn(&Result<Response<Bytes>, Error>) -> Verd
 ///     .recovery_group(group.clone())
 ///     .build()?;
 /// match users.get("/42").await {
-///     Ok(response) => println!("{}", response.status()),
+///     Ok(response) => println!("{}", response.text().await?),
 ///     Err(e) if e.is_open() => println!("not trying: {e}"),
 ///     Err(e) => println!("failed: {e}"),
 /// }
@@ -88,7 +101,8 @@ impl FuseClient {
         FuseBuilder::new(client, base_url)
     }
 
-    /// Sends `req` unless the breaker is open, and counts the outcome.
+    /// Sends `req` unless the breaker is open, and counts the outcome (at the head, or at the
+    /// body's end for a success: see [`FuseClient`]).
     ///
     /// The URI may be a path (`/users?id=1`), which goes under the base URL, or an absolute URI
     /// of the service's origin.
@@ -101,39 +115,66 @@ impl FuseClient {
     ///
     /// # Cancel safety
     ///
-    /// As [`Client::send`]; a request dropped before it ends counts neither way.
-    pub async fn send<B: Into<Bytes>>(&self, req: Request<B>) -> Result<Response<Bytes>, Error> {
+    /// As [`Client::send`]; a request dropped before its head arrived counts neither way.
+    pub async fn send<B: Into<RequestBody>>(&self, req: Request<B>) -> Result<Response, Error> {
         let inner = &*self.inner;
         let permit = inner.admit()?;
         let (mut parts, body) = req.into_parts();
         parts.uri = inner.base.resolve(&parts.uri)?;
-        let (result, connected) = inner
+        let (mut result, connected) = inner
             .client
             .send_timed(Request::from_parts(parts, body))
             .await;
         let now = inner.client.clock().now();
         let elapsed = connected.map(|at| now.saturating_duration_since(at));
         let max_delay = inner.breaker.config().max_delay();
-        // Neutral (`None`): the permit is dropped and counts neither way.
-        if let Some(outcome) =
-            judge::outcome((inner.classify)(&result), &result, elapsed, max_delay)
-        {
-            permit.record(now, outcome);
+        let verdict = (inner.classify)(&result);
+        let outcome = judge::outcome(verdict, &result, elapsed, max_delay);
+        match (&mut result, outcome) {
+            // A failure, or a slow head, counts now; a success waits for the body's end, and so
+            // does a neutral head, in case the body fails.
+            (Ok(response), None | Some(fusebox_core::breaker::Outcome::Success)) => {
+                let deferred = Deferred::new(permit, outcome, inner.classify.clone());
+                response.body_mut().defer(deferred);
+            }
+            (_, Some(outcome)) => drop(permit.record(outcome)),
+            // Neutral (`None`): the permit is dropped and counts neither way.
+            (Err(_), None) => {}
         }
         result
     }
 
-    /// Sends a `GET` of `path` (under the base URL) unless the breaker is open.
-    ///
-    /// # Errors
-    ///
-    /// As [`send`](FuseClient::send).
-    pub async fn get(&self, path: &str) -> Result<Response<Bytes>, Error> {
+    /// Starts a `GET` of `path` (under the base URL; a query may follow it); send it with
+    /// [`send`](RequestBuilder::send) or `.await`. While the breaker is open, the builder holds
+    /// the fail-fast error, and sending it returns that without allocating.
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.request(Method::GET, path)
+    }
+
+    /// Starts a `POST` of `path` (under the base URL).
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.request(Method::POST, path)
+    }
+
+    /// Starts a `PUT` of `path` (under the base URL).
+    pub fn put(&self, path: &str) -> RequestBuilder {
+        self.request(Method::PUT, path)
+    }
+
+    /// Starts a `DELETE` of `path` (under the base URL).
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.request(Method::DELETE, path)
+    }
+
+    /// Starts a request of `method` to `path` (under the base URL). Sent, it goes through the
+    /// breaker as [`send`](FuseClient::send) does.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         // Refuse before building the request: a refusal allocates nothing.
-        let _ = self.inner.admit()?;
-        let uri = self.inner.base.join(path)?;
-        self.send(Request::get(uri).body(Bytes::new()).expect("a valid GET"))
-            .await
+        let uri = self
+            .inner
+            .admit()
+            .and_then(|_permit| self.inner.base.join(path));
+        RequestBuilder::for_fuse(self, method, uri)
     }
 
     /// What the breaker is doing: closed, open, or recovering.
@@ -173,9 +214,10 @@ impl FuseClient {
 }
 
 impl Inner {
-    /// The breaker's permit, or the fail-fast error (returned without yielding).
-    fn admit(&self) -> Result<Permit<'_>, Error> {
-        self.breaker.check().map_err(|open| {
+    /// The breaker's permit, or the fail-fast error (returned without yielding). The permit
+    /// owns a handle to the breaker, so that it can ride in a streaming body.
+    fn admit(&self) -> Result<OwnedPermit, Error> {
+        self.breaker.check_owned().map_err(|open| {
             Error::open(&open, self.client.clock().now()).with_origin(self.base.origin())
         })
     }
@@ -202,8 +244,8 @@ mod tests {
         let fuse: Option<FuseClient> = None;
         if let Some(fuse) = fuse {
             assert_send_sync(&fuse);
-            assert_send(&fuse.get("/"));
-            assert_send(&fuse.send(Request::new(Bytes::new())));
+            assert_send(&fuse.get("/").send());
+            assert_send(&fuse.send(Request::new(())));
         }
     }
 }

@@ -97,3 +97,51 @@ impl Dial for NeverDial {
         Box::pin(futures_lite::future::pending())
     }
 }
+
+/// A response read whole: its head, and its body collected (which gives the connection back to
+/// the pool), for the many tests that look at both at once.
+#[derive(Debug)]
+pub struct Whole {
+    pub status: http::StatusCode,
+    pub version: http::Version,
+    pub headers: http::HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl Whole {
+    pub fn status(&self) -> http::StatusCode {
+        self.status
+    }
+
+    pub fn version(&self) -> http::Version {
+        self.version
+    }
+
+    pub fn headers(&self) -> &http::HeaderMap {
+        &self.headers
+    }
+
+    pub fn body(&self) -> &bytes::Bytes {
+        &self.body
+    }
+}
+
+/// Sends a request (a builder, or a `send` future) and reads its body whole.
+pub async fn whole<F>(request: F) -> Result<Whole, fusebox_http::Error>
+where
+    F: std::future::IntoFuture<Output = Result<fusebox_http::Response, fusebox_http::Error>>,
+{
+    let response = request.await?;
+    let (status, version, headers) = (
+        response.status(),
+        response.version(),
+        response.headers().clone(),
+    );
+    let body = response.bytes().await?;
+    Ok(Whole {
+        status,
+        version,
+        headers,
+        body,
+    })
+}

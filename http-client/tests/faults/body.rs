@@ -3,6 +3,7 @@
 
 use fusebox_core::rt::Runtime;
 
+use crate::common::whole;
 use crate::common::{Reply, Server};
 use crate::on_both_runtimes;
 
@@ -25,7 +26,7 @@ async fn early_413_while_the_body_is_sent_is_returned<R: Runtime>(rt: R) {
         let request = http::Request::post(server.url("/upload"))
             .body(body.clone())
             .unwrap();
-        statuses.push(match client.send(request).await {
+        statuses.push(match whole(client.send(request)).await {
             Ok(response) => response.status().as_u16().to_string(),
             Err(e) => format!("{e:#}"),
         });

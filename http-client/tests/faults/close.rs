@@ -7,6 +7,7 @@ use std::time::Duration;
 use fusebox_core::rt::Runtime;
 use fusebox_http::Client;
 
+use crate::common::whole;
 use crate::common::{Reply, Server, sleep};
 use crate::on_both_runtimes;
 
@@ -20,7 +21,7 @@ on_both_runtimes!(
 /// Sends `n` GETs one after the other; every one must succeed.
 async fn get_n(client: &Client, server: &Server, n: usize) {
     for i in 0..n {
-        let response = client.get(server.url(&format!("/{i}"))).await;
+        let response = whole(client.get(server.url(&format!("/{i}")))).await;
         let response = response.unwrap_or_else(|e| panic!("request {i}: {e:#}"));
         assert_eq!(response.status(), 200);
         let total = client.pool_stats().total;
@@ -72,7 +73,7 @@ async fn idle_connection_closed_by_the_server_leaves_the_idle_count<R: Runtime>(
         .reap_interval(Duration::from_secs(3600))
         .build()
         .unwrap();
-    client.get(server.url("/")).await.unwrap();
+    whole(client.get(server.url("/"))).await.unwrap();
     assert_eq!(client.pool_stats().total.idle, 1);
     server.wait_closed(1).await;
     // The connection's driver sees the close and raises its hang-up; no request, no tick needed.

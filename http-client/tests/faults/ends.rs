@@ -7,6 +7,7 @@
 use fusebox_core::rt::Runtime;
 use fusebox_http::Error;
 
+use crate::common::whole;
 use crate::common::{Accept, Cut, Reply, Server, Then};
 use crate::on_both_runtimes;
 
@@ -41,8 +42,7 @@ fn server_answering(fault: Reply) -> Server {
 /// The error of a GET of `path` on a fresh client, then the client's recovery.
 async fn fault<R: Runtime>(rt: &R, server: &Server, path: &str) -> Error {
     let client = crate::client(rt);
-    let e = client
-        .get(server.url(path))
+    let e = whole(client.get(server.url(path)))
         .await
         .expect_err("the fault reached the caller as an error");
     assert_eq!(
@@ -77,7 +77,7 @@ async fn accept_and_reset_is_one_error_kind_every_time<R: Runtime>(rt: R) {
     let client = crate::client(&rt);
     let mut texts = Vec::new();
     for _ in 0..20 {
-        let e = client.get(server.url("/")).await.unwrap_err();
+        let e = whole(client.get(server.url("/"))).await.unwrap_err();
         let kind = (e.is_reset(), e.is_request(), e.is_connect(), e.is_timeout());
         assert_eq!(kind, (true, true, false, false), "{e:#}");
         texts.push(e.to_string());
@@ -132,7 +132,7 @@ async fn close_or_reset_after_the_response_never_fails_the_next_request<R: Runti
         let server = Server::start(move |seen| Reply::ok(format!("{}", seen.conn)).then(then));
         let client = crate::client(&rt);
         for i in 0..5 {
-            let response = client.get(server.url("/")).await;
+            let response = whole(client.get(server.url("/"))).await;
             let response = response.unwrap_or_else(|e| panic!("request {i} after {then:?}: {e:#}"));
             assert_eq!(response.status(), 200);
         }

@@ -4,6 +4,7 @@
 use fusebox_core::rt::Runtime;
 use fusebox_http::Client;
 
+use crate::common::whole;
 use crate::common::{Reply, Server};
 use crate::on_both_runtimes;
 
@@ -23,7 +24,7 @@ fn server_answering(fault: Reply) -> Server {
 async fn malformed_head_is_malformed<R: Runtime>(rt: R) {
     let server = server_answering(Reply::malformed_head());
     let client = crate::client(&rt);
-    let e = client.get(server.url("/fault")).await.unwrap_err();
+    let e = whole(client.get(server.url("/fault"))).await.unwrap_err();
     assert!(e.is_malformed() && e.is_request(), "{e:#}");
     assert!(!e.is_incomplete() && !e.is_connect(), "{e:#}");
     crate::recovers(&client, &server.url("/ok")).await;
@@ -33,7 +34,7 @@ async fn oversize_head_is_head_too_large_naming_the_limit<R: Runtime>(rt: R) {
     // 101 headers: one more than the default limit of 100.
     let server = server_answering(Reply::ok("").many_headers(101));
     let client = crate::client(&rt);
-    let e = client.get(server.url("/fault")).await.unwrap_err();
+    let e = whole(client.get(server.url("/fault"))).await.unwrap_err();
     assert!(e.is_head_too_large() && e.is_request(), "{e:#}");
     assert!(!e.is_malformed() && !e.is_incomplete(), "{e:#}");
     assert!(
@@ -48,6 +49,6 @@ async fn oversize_head_is_head_too_large_naming_the_limit<R: Runtime>(rt: R) {
         .max_headers(200)
         .build()
         .unwrap();
-    let response = roomy.get(server.url("/fault")).await.unwrap();
+    let response = whole(roomy.get(server.url("/fault"))).await.unwrap();
     assert_eq!(response.headers().len(), 102);
 }

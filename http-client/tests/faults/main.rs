@@ -35,8 +35,7 @@ async fn recovers(client: &Client, url: &str) {
         (0, 0),
         "after the fault: {total:?}"
     );
-    let response = client
-        .get(url)
+    let response = common::whole(client.get(url))
         .await
         .unwrap_or_else(|e| panic!("the request after the fault failed: {e:#}"));
     assert_eq!(response.status(), 200);

@@ -13,6 +13,7 @@ use fusebox_http::Client;
 
 use futures_lite::future;
 
+use crate::common::whole;
 use crate::common::{Reply, Server, Then, sleep};
 
 /// Requests per race.
@@ -159,7 +160,7 @@ async fn race<R: Runtime>(rt: R, fault: Fault, tasks: usize) {
         let share = requests / tasks + usize::from(task < requests % tasks);
         rt.spawn(Box::pin(async move {
             for _ in 0..share {
-                if let Err(e) = client.get(url.as_str()).await {
+                if let Err(e) = whole(client.get(url.as_str())).await {
                     tally.errors.fetch_add(1, Ordering::SeqCst);
                     tally.first.lock().unwrap().get_or_insert(format!("{e:#}"));
                 }

@@ -7,6 +7,7 @@ use fusebox_core::rt::Runtime;
 use fusebox_http::Client;
 use fusebox_testserver::tls::{Ca, server_config};
 
+use crate::common::whole;
 use crate::common::{Reply, Server};
 use crate::on_both_runtimes;
 
@@ -22,7 +23,7 @@ async fn http_to_a_tls_port_is_malformed<R: Runtime>(rt: R) {
         .start(|_| Reply::ok("secret"));
     let client = crate::client(&rt);
     let plain_url = format!("http://127.0.0.1:{}/", tls.port());
-    let e = client.get(plain_url.as_str()).await.unwrap_err();
+    let e = whole(client.get(plain_url.as_str())).await.unwrap_err();
     assert!(e.is_malformed() && e.is_request(), "{e:#}");
     assert!(!e.is_tls() && !e.is_timeout(), "{e:#}");
     // Counted before the connection ends.
@@ -40,7 +41,7 @@ async fn https_to_a_plain_server_is_a_tls_error<R: Runtime>(rt: R) {
         .build()
         .unwrap();
     let url = format!("https://127.0.0.1:{}/", plain.port());
-    let e = client.get(url.as_str()).await.unwrap_err();
+    let e = whole(client.get(url.as_str())).await.unwrap_err();
     assert!(e.is_tls() && e.is_connect(), "{e:#}");
     assert!(!e.is_certificate(), "{e:#}");
     assert!(plain.seen().is_empty(), "no request went out");
