@@ -110,6 +110,8 @@ mod prepare;
 mod request;
 mod response;
 mod retry;
+#[cfg(feature = "tower")]
+mod service;
 #[cfg(feature = "tls")]
 pub mod tls;
 

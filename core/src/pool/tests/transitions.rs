@@ -298,6 +298,10 @@ fn eviction_takes_the_pools_least_recently_used_though_an_index_entry_is_stale()
         Checkout::Connect(_)
     ));
     let evicted: Vec<u32> = effects.close.iter().map(|c| c.id).collect();
-    assert_eq!(evicted, [2], "B's connection, used at 1, not A's, used at 2");
+    assert_eq!(
+        evicted,
+        [2],
+        "B's connection, used at 1, not A's, used at 2"
+    );
     st.check_invariants();
 }
