@@ -12,6 +12,7 @@ use futures_lite::future;
 use http::header::HeaderMap;
 use http::{Method, Request, Uri};
 use hyper::body::Incoming;
+use tracing::Instrument;
 
 use crate::body::Deadline;
 use crate::builder::Builder;
@@ -19,6 +20,7 @@ use crate::conn::{HttpConnection, ReqBody, SendError};
 use crate::inflight::InFlight;
 use crate::prepare::prepare;
 use crate::retry;
+use crate::span;
 use crate::{Body, Connector, Error, Origin, RequestBody, RequestBuilder, Response};
 
 /// An HTTP/1.1 client that keeps connections alive in a [`Pool`] keyed by [`Origin`].
@@ -66,6 +68,15 @@ use crate::{Body, Connector, Error, Origin, RequestBody, RequestBuilder, Respons
 /// connection too late to use it. A request whose deadline has passed when its connection
 /// arrives is not sent, and the connection goes back to the pool unused, so that overload
 /// never becomes a storm of reconnects.
+///
+/// # Tracing
+///
+/// Each request runs in an `INFO` span named `fusebox.request` with the fields `method`,
+/// `origin`, `attempt` (1, or 2 when sent again after the keep-alive race), `reused` (whether
+/// its connection carried requests before), `status` or `error` (how the exchange ended), and
+/// `breaker`, the breaker's name, when a [`FuseClient`](crate::FuseClient) sent it. The
+/// client's and the pool's debug events happen inside it. A request a breaker refused is sent
+/// nowhere and has no span; the breaker's own events name it.
 ///
 /// ```no_run
 /// use fusebox_http::Client;
@@ -140,21 +151,26 @@ impl Client {
     /// Dropping the future abandons the request; a connection it was using is discarded, not
     /// returned to the pool (counted in the pool's `discarded`).
     pub async fn send<B: Into<RequestBody>>(&self, req: Request<B>) -> Result<Response, Error> {
-        self.send_timed(req).await.0
+        self.send_timed(req, None).await.0
     }
 
     /// As [`send`](Client::send), and the instant (on the client's clock) at which the
     /// connection that carried the last attempt was handed to the request; `None` if the
     /// request never got a connection. A breaker times a call from there, not from when it
     /// began to queue.
+    ///
+    /// The exchange runs in a `fusebox.request` span (see [`Client`]), naming `breaker` when a
+    /// [`FuseClient`](crate::FuseClient) sends.
     pub(crate) async fn send_timed<B: Into<RequestBody>>(
         &self,
         req: Request<B>,
+        breaker: Option<&str>,
     ) -> (Result<Response, Error>, Option<Instant>) {
         let (origin, req, own) = match prepare(req, &self.inner.default_headers) {
             Ok(prepared) => prepared,
             Err(e) => return (Err(e), None),
         };
+        let span = span::request(req.method(), &origin, breaker);
         let (limit, per_request) = match own {
             Some(own) => (own.0, true),
             None => (self.inner.request_timeout, false),
@@ -174,9 +190,9 @@ impl Client {
             req,
             start.checked_add(limit),
             (limit, per_request),
-            &mut handed,
+            (&span, &mut handed),
         );
-        let result = future::or(exchange, timeout).await;
+        let result = future::or(exchange, timeout).instrument(span.clone()).await;
         let result = result.map(|mut response| {
             // The same deadline bounds the body.
             response.body_mut().set_deadline(Deadline {
@@ -186,7 +202,9 @@ impl Client {
             });
             response
         });
-        (result.map_err(|e| e.with_origin(&origin)), handed)
+        let result = result.map_err(|e| e.with_origin(&origin));
+        span::finished(&span, &result);
+        (result, handed)
     }
 
     /// Starts a `GET` of `uri`; send it with [`send`](RequestBuilder::send) or `.await`.
@@ -299,7 +317,7 @@ impl Client {
         mut req: Request<ReqBody>,
         deadline: Option<Instant>,
         limit: (Duration, bool),
-        handed: &mut Option<Instant>,
+        (span, handed): (&tracing::Span, &mut Option<Instant>),
     ) -> Result<Response, Error> {
         let inner = &*self.inner;
         let mut attempts = 0;
@@ -322,6 +340,7 @@ impl Client {
             }
             *handed = Some(now);
             let mut conn = InFlight::new(pooled);
+            span::attempt(span, attempts, conn.requests_sent() > 0);
             let may_retry = conn.requests_sent() > 0 && attempts < inner.max_attempts;
             // hyper consumes a request it has begun to write: keep a copy to send again, if its
             // body can be replayed.
@@ -409,7 +428,7 @@ mod tests {
             assert_send(&client.get("http://x/"));
             assert_send(&client.get("http://x/").send());
             assert_send(&client.send(Request::new(())));
-            assert_send(&client.send_timed(Request::new(())));
+            assert_send(&client.send_timed(Request::new(()), None));
         }
     }
 }

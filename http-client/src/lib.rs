@@ -112,6 +112,7 @@ mod response;
 mod retry;
 #[cfg(feature = "tower")]
 mod service;
+mod span;
 #[cfg(feature = "tls")]
 pub mod tls;
 

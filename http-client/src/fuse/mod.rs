@@ -123,7 +123,7 @@ impl FuseClient {
         parts.uri = inner.base.resolve(&parts.uri)?;
         let (mut result, connected) = inner
             .client
-            .send_timed(Request::from_parts(parts, body))
+            .send_timed(Request::from_parts(parts, body), Some(inner.breaker.name()))
             .await;
         let now = inner.client.clock().now();
         let elapsed = connected.map(|at| now.saturating_duration_since(at));
