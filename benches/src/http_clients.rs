@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use fusebox_core::rt::Dial;
+use fusebox_http::conn::HyperIo;
 use fusebox_http::tls::{Certificate, Roots, TlsConfig};
-use fusebox_http::{Client, FuseClient, HyperIo};
+use fusebox_http::{Client, FuseClient};
 use fusebox_smol::SmolRuntime;
 use fusebox_tokio::TokioRuntime;
 use futures_rustls::TlsConnector;

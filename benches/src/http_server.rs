@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
 use bytes::Bytes;
-use fusebox_http::HyperIo;
+use fusebox_http::conn::HyperIo;
 use futures_rustls::TlsAcceptor;
 use futures_rustls::rustls::ServerConfig;
 use futures_rustls::rustls::crypto::ring;

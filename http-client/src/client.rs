@@ -16,12 +16,13 @@ use tracing::Instrument;
 
 use crate::body::Deadline;
 use crate::builder::Builder;
-use crate::conn::{HttpConnection, ReqBody, SendError};
+use crate::conn::Connector;
+use crate::http1::{HttpConnection, ReqBody, SendError};
 use crate::inflight::InFlight;
 use crate::prepare::prepare;
 use crate::retry;
 use crate::span;
-use crate::{Body, Connector, Error, Origin, RequestBody, RequestBuilder, Response};
+use crate::{Body, Error, Origin, RequestBody, RequestBuilder, Response};
 
 /// An HTTP/1.1 client that keeps connections alive in a [`Pool`] keyed by [`Origin`].
 ///

@@ -9,8 +9,8 @@ use fusebox_core::Connect;
 use fusebox_core::rt::Clock;
 use fusebox_core::rt::{Dial, Runtime, Spawner};
 
-use crate::conn::{ConnSettings, HttpConnection};
 use crate::error::{ConnectError, HeadLimits};
+use crate::http1::{ConnSettings, HttpConnection};
 use crate::origin::{Origin, Scheme};
 #[cfg(feature = "tls")]
 use crate::tls::{self, HandshakeTimeout, TlsConfig};
@@ -29,7 +29,8 @@ use crate::tls::{self, HandshakeTimeout, TlsConfig};
 ///
 /// ```
 /// use fusebox_core::{Pool, Wait};
-/// use fusebox_http::{Connector, Origin};
+/// use fusebox_http::Origin;
+/// use fusebox_http::conn::Connector;
 /// use fusebox_tokio::TokioRuntime;
 ///
 /// # #[tokio::main(flavor = "current_thread")]

@@ -4,7 +4,8 @@ use std::ops::{Deref, DerefMut};
 
 use fusebox_core::Pooled;
 
-use crate::{Connector, HttpConnection, Origin};
+use crate::Origin;
+use crate::conn::{Connector, HttpConnection};
 
 /// A connection carrying a request: discarded if dropped, returned to the pool only by
 /// [`finish`](InFlight::finish) after a complete response.

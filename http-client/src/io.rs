@@ -29,7 +29,7 @@ const MAX_SCRATCH_SIZE: usize = 64 * 1024;
 /// Writes, flushes and shutdown are passed through unchanged.
 ///
 /// ```
-/// use fusebox_http::HyperIo;
+/// use fusebox_http::conn::HyperIo;
 ///
 /// // Any futures-io stream: here an in-memory cursor.
 /// let io = HyperIo::new(futures_lite::io::Cursor::new(Vec::<u8>::new()));

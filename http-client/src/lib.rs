@@ -12,8 +12,9 @@
 //!   failures (5xx, too slow, connect error, timeout) it fails requests at once, until the one
 //!   recovery task of its [`RecoveryGroup`](fusebox_core::breaker::RecoveryGroup) sees the
 //!   service's health path answer again.
-//! - [`Connector`] and [`HttpConnection`]: the factory and the connection, for pools of your own.
-//! - [`HyperIo`]: the safe adapter from futures-io streams to hyper's IO traits.
+//! - [`conn::Connector`] and [`conn::HttpConnection`]: the factory and the connection, for pools of
+//!   your own.
+//! - [`conn::HyperIo`]: the safe adapter from futures-io streams to hyper's IO traits.
 //! - `tls` (feature `tls`, on by default): the TLS settings of `https` origins.
 //!
 //! ```
@@ -33,7 +34,7 @@
 //! # HTTPS
 //!
 //! With the `tls` feature (on by default), `https://` URIs work like `http://` ones: the
-//! [`Connector`] runs a TLS handshake (rustls with its `ring` provider, over the same
+//! [`conn::Connector`] runs a TLS handshake (rustls with its `ring` provider, over the same
 //! runtime-neutral IO traits, so tokio and smol share one code path) on the TCP stream before
 //! HTTP/1.1 starts. The server's certificate is verified for the URI's host, against the
 //! Mozilla roots of `webpki-roots` unless the client is given a `tls::TlsConfig` that says
@@ -98,10 +99,10 @@
 mod body;
 mod builder;
 mod client;
-mod conn;
 mod connector;
 mod error;
 mod fuse;
+mod http1;
 mod inflight;
 mod io;
 mod meter;
@@ -119,15 +120,22 @@ pub mod tls;
 pub use body::{Body, RequestBody};
 pub use builder::Builder;
 pub use client::Client;
-pub use conn::HttpConnection;
-pub use connector::Connector;
 pub use error::{ConnectError, Error};
 pub use fuse::{FuseBuilder, FuseClient, Verdict, default_classifier};
-pub use io::HyperIo;
 pub use origin::{Origin, OriginError, Scheme};
 pub use request::{Pending, RequestBuilder};
 pub use response::Response;
 pub use retry::Retryable;
+
+/// The pieces of the client for a pool of one's own: a `Pool<Origin, Connector>` holds the
+/// same [`HttpConnection`](conn::HttpConnection)s a [`Client`] keeps (see
+/// [`Connector`](conn::Connector) for an example), and [`HyperIo`](conn::HyperIo) runs hyper
+/// over any runtime-neutral stream. A [`Client`] needs none of them.
+pub mod conn {
+    pub use crate::connector::Connector;
+    pub use crate::http1::HttpConnection;
+    pub use crate::io::HyperIo;
+}
 
 /// The `http` crate, whose types requests and responses are made of.
 pub use http;
@@ -144,8 +152,8 @@ mod tests {
         assert_send_sync::<crate::Builder>();
         assert_send_sync::<crate::FuseClient>();
         assert_send_sync::<crate::FuseBuilder>();
-        assert_send_sync::<crate::Connector>();
-        assert_send_sync::<crate::HttpConnection>();
+        assert_send_sync::<crate::conn::Connector>();
+        assert_send_sync::<crate::conn::HttpConnection>();
         assert_send_sync::<crate::Origin>();
         assert_send_sync::<crate::Error>();
         assert_send::<crate::RequestBuilder>();
@@ -161,6 +169,6 @@ mod tests {
             assert_send_sync::<crate::tls::Identity>();
         }
         fn assert_send<T: Send + 'static>() {}
-        assert_send::<crate::HyperIo<fusebox_core::rt::BoxIo>>();
+        assert_send::<crate::conn::HyperIo<fusebox_core::rt::BoxIo>>();
     }
 }

@@ -3,7 +3,7 @@
 
 use http::{Method, Request};
 
-use crate::conn::ReqBody;
+use crate::http1::ReqBody;
 
 /// Marks a request as safe to send twice, as a request extension: if it was written to a
 /// reused keep-alive connection that the server closed before any of the response arrived

@@ -9,11 +9,12 @@ use fusebox_core::Pool;
 use fusebox_core::rt::{Clock, Dial, Runtime, Spawner};
 use http::header::{HeaderMap, HeaderValue, USER_AGENT};
 
+use crate::Error;
 use crate::client::{Client, Inner};
+use crate::conn::Connector;
 use crate::connector::{DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_HEADERS};
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
-use crate::{Connector, Error};
 
 /// The least `max_head_size` may be: hyper's smallest read buffer.
 const MIN_HEAD_SIZE: usize = 8192;

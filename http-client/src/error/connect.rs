@@ -1,4 +1,4 @@
-//! [`ConnectError`]: why the [`Connector`](crate::Connector) could not open a connection.
+//! [`ConnectError`]: why the [`Connector`](crate::conn::Connector) could not open a connection.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -9,7 +9,7 @@ use super::BoxError;
 use super::kind::{DialFault, is_reset};
 use crate::origin::OriginError;
 
-/// Why the [`Connector`](crate::Connector) could not open a connection: the TCP dial, the TLS
+/// Why the [`Connector`](crate::conn::Connector) could not open a connection: the TCP dial, the TLS
 /// handshake or the HTTP/1.1 handshake failed. The cause is its [`source`](StdError::source):
 /// for a failed TLS handshake, rustls's `Error` when rustls reported one.
 pub struct ConnectError {

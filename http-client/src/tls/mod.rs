@@ -1,7 +1,7 @@
 //! HTTPS: TLS settings for `https` origins, and the handshake on a dialed stream.
 //!
 //! TLS is rustls with its `ring` provider, run over the runtime-neutral futures-io traits by
-//! `futures-rustls`, so one code path serves every runtime. The [`Connector`](crate::Connector)
+//! `futures-rustls`, so one code path serves every runtime. The [`Connector`](crate::conn::Connector)
 //! dials TCP, runs the TLS handshake on that stream when the origin is `https`, then speaks
 //! HTTP/1.1 over it exactly as it does over plain TCP.
 

@@ -37,7 +37,7 @@ pub(crate) type ReqBody = crate::RequestBody;
 /// `Keep-Alive: timeout=N` header, less a safety margin, never above the client's own idle
 /// timeout).
 ///
-/// Made by a [`Connector`](crate::Connector); users meet it only through the pool's statistics
+/// Made by a [`Connector`](crate::conn::Connector); users meet it only through the pool's statistics
 /// and in custom pools.
 pub struct HttpConnection {
     sender: http1::SendRequest<ReqBody>,
