@@ -1,15 +1,16 @@
 //! The client under faults, on the workspace's fault-injecting test server, under tokio and
-//! smol: the keep-alive race at 10^4 requests (no error may reach the caller), connections the
-//! server ends at each point of the exchange, `Connection: close` and HTTP/1.0, ports out of
-//! range, malformed and oversize heads, TLS and plain crossed, an early 413, and idle
-//! connections the server closes. After each fault no connection is left busy and the next
-//! request succeeds.
+//! smol: the keep-alive race at 10^4 requests (no error may reach the caller) and the bound on
+//! sending again after it, connections the server ends at each point of the exchange,
+//! `Connection: close` and HTTP/1.0, ports out of range, malformed and oversize heads, TLS and
+//! plain crossed, an early 413, and idle connections the server closes. After each fault no
+//! connection is left busy and the next request succeeds.
 //!
 //! `cargo test -p fusebox-http --test faults race -- --nocapture` prints the race figures.
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod attempts;
 mod body;
 mod close;
 mod ends;
