@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use fusebox_core::rt::Runtime;
 use fusebox_core::{Connection, Pool, Wait};
-use fusebox_http::{Client, Connector, HttpConnection, Origin};
+use fusebox_http::conn::{Connector, HttpConnection};
+use fusebox_http::{Client, Origin};
 
 use common::{Accept, Reply, Server, sleep};
 
@@ -26,7 +27,7 @@ async fn client_debug_shows_its_limits_and_its_pool<R: Runtime>(rt: R) {
         .max_body_size(1234)
         .build()
         .unwrap();
-    client.get(server.url("/")).await.unwrap();
+    common::whole(client.get(server.url("/"))).await.unwrap();
     let debug = format!("{client:?}");
     assert!(
         debug.starts_with(

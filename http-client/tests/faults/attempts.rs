@@ -10,7 +10,7 @@ use fusebox_core::rt::Runtime;
 use fusebox_http::Client;
 use futures_lite::future;
 
-use crate::common::{Reply, Server};
+use crate::common::{Reply, Server, whole};
 use crate::on_both_runtimes;
 
 on_both_runtimes!(a_request_stops_retrying_after_max_per_host_plus_one_attempts);
@@ -41,13 +41,13 @@ async fn a_request_stops_retrying_after_max_per_host_plus_one_attempts<R: Runtim
         .max_per_host(1)
         .build()
         .unwrap();
-    client.get(server.url("/warm")).await.unwrap();
+    whole(client.get(server.url("/warm"))).await.unwrap();
 
     // `/r` takes the pooled connection 0 and is held there; `/w` queues for the slot. When the
     // server drops connection 0, the slot goes to `/w` (waiters first), which opens connection 1
     // and hands it on, used once, to `/r`'s second attempt, which the server drops too.
-    let r = client.get(server.url("/r"));
-    let w = client.get(server.url("/w"));
+    let r = whole(client.get(server.url("/r")));
+    let w = whole(client.get(server.url("/w")));
     let release = async {
         arrival.recv().await.unwrap();
         assert_eq!(client.pool_stats().total.waiting, 1, "`/w` is queued");
