@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use event_listener::Event;
@@ -167,7 +167,7 @@ impl<K: Key, F: Connect<K>> Builder<K, F> {
             check_after: self.check_after,
             check_timeout: self.check_timeout,
             limits,
-            state: Mutex::new(State::new(limits)),
+            state: parking_lot::Mutex::new(State::new(limits)),
             shutdown: Event::new(),
             hangups: Arc::default(),
             drain: Arc::default(),
