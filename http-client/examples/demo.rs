@@ -279,6 +279,12 @@ async fn demo<R: Runtime>(rt: R, runtime: &str) -> Result<(), String> {
         "         (connections = the server's accept count; the pool says created {}, reused {})",
         stats.created, stats.reused
     );
+    println!(
+        "         new connections after the recovery replace those the pool closed meanwhile: \
+         {} discarded (a request failed or timed out on them), {} expired (idle past the idle \
+         timeout while requests were held back), {} closed by the server",
+        stats.discarded, stats.expired, stats.unusable
+    );
 
     if trips_total == 0 {
         problems.push("no client tripped".to_owned());

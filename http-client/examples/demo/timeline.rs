@@ -97,6 +97,11 @@ pub(crate) fn header(runtime: &str, clients: &[&str], url: &str, config: &Breake
         config.max_delay()
     );
     println!("clients  each sends GET /<client>/<n>, one every {PACE:?}");
+    println!(
+        "terms    ok = answered and judged good; failed = sent, and the breaker counted it a \
+         failure (5xx, too slow, or no answer); rejected = failed fast without being sent, \
+         while the client's breaker was open"
+    );
     println!();
 }
 
