@@ -281,7 +281,7 @@ async fn demo<R: Runtime>(rt: R, runtime: &str) -> Result<(), String> {
     );
     println!(
         "         new connections after the recovery replace those the pool closed meanwhile: \
-         {} discarded (a request failed or timed out on them), {} expired (idle past the idle \
+         {} discarded (a request or a probe was cut short on them), {} expired (idle past the idle \
          timeout while requests were held back), {} closed by the server",
         stats.discarded, stats.expired, stats.unusable
     );

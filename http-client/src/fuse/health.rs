@@ -23,12 +23,13 @@ pub(crate) fn health_probe(
             let start = clock.now();
             let deadline = clock.sleep_from(start, max_delay);
             let get = async {
-                // The body is read whole, so that the probe's connection goes back to the pool.
+                // The body is read whole whatever the status, so that the probe's connection
+                // goes back to the pool; a probe cut short by `max_delay` discards it.
                 match client.get(uri).await {
-                    Ok(response) if response.status().is_success() => {
-                        response.bytes().await.is_ok()
+                    Ok(response) => {
+                        let good = response.status().is_success();
+                        response.bytes().await.is_ok() && good
                     }
-                    Ok(_) => false,
                     Err(e) => {
                         tracing::debug!(error = %e, "health probe failed");
                         false
