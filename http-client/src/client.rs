@@ -7,22 +7,18 @@ use std::time::{Duration, Instant};
 
 use fusebox_core::breaker::{BreakerConfig, RecoveryGroup};
 use fusebox_core::rt::{Clock, Spawner};
-use fusebox_core::{AcquireError, Counts, Pool, Stats, Wait};
+use fusebox_core::{Counts, Pool, Stats};
 use futures_lite::future;
 use http::header::HeaderMap;
 use http::{Method, Request, Uri};
-use hyper::body::Incoming;
 use tracing::Instrument;
 
 use crate::body::Deadline;
 use crate::builder::Builder;
 use crate::conn::Connector;
-use crate::http1::{HttpConnection, ReqBody, SendError};
-use crate::inflight::InFlight;
 use crate::prepare::prepare;
-use crate::retry;
 use crate::span;
-use crate::{Body, Error, Origin, RequestBody, RequestBuilder, Response};
+use crate::{Error, Origin, RequestBody, RequestBuilder, Response};
 
 /// An HTTP/1.1 client that keeps connections alive in a [`Pool`] keyed by [`Origin`].
 ///
@@ -93,7 +89,7 @@ use crate::{Body, Error, Origin, RequestBody, RequestBuilder, Response};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {
@@ -307,100 +303,6 @@ impl Client {
     /// The clock the client reads time from.
     pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
         &self.inner.clock
-    }
-
-    /// One request, without the request timeout: acquire, send, send again if the connection
-    /// turned out closed, up to the response head. `handed` is set to when each connection
-    /// arrives.
-    async fn exchange(
-        &self,
-        origin: &Origin,
-        mut req: Request<ReqBody>,
-        deadline: Option<Instant>,
-        limit: (Duration, bool),
-        (span, handed): (&tracing::Span, &mut Option<Instant>),
-    ) -> Result<Response, Error> {
-        let inner = &*self.inner;
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let pooled = inner
-                .pool
-                .acquire(origin, Wait::Up(inner.pool_timeout))
-                .await
-                .map_err(|e| match e {
-                    // Named by the setting, not by the time it took to notice.
-                    AcquireError::Timeout { .. } => Error::pool_timeout(inner.pool_timeout),
-                    e => Error::acquire(e),
-                })?;
-            let now = inner.clock.now();
-            if deadline.is_some_and(|d| now >= d) {
-                // Too late to use it: back to the pool unused, for a request that has time.
-                drop(pooled);
-                return Err(Error::timeout_of(limit.0, limit.1));
-            }
-            *handed = Some(now);
-            let mut conn = InFlight::new(pooled);
-            span::attempt(span, attempts, conn.requests_sent() > 0);
-            let may_retry = conn.requests_sent() > 0 && attempts < inner.max_attempts;
-            // hyper consumes a request it has begun to write: keep a copy to send again, if its
-            // body can be replayed.
-            let copy = if may_retry {
-                retry::try_clone(&req)
-            } else {
-                None
-            };
-            let keep_alive = HttpConnection::keeps_alive(req.version(), req.headers());
-            match conn.send(req).await {
-                Ok(response) => return Ok(self.read(conn, response, keep_alive, origin)),
-                Err(SendError::NotSent(unsent, e)) if may_retry => {
-                    // Nothing reached the server: sending again elsewhere is safe for any method.
-                    tracing::debug!(%origin, error = %e, "pooled connection was closed; sending again");
-                    req = *unsent;
-                }
-                Err(SendError::Failed {
-                    error,
-                    written,
-                    answered,
-                }) if !answered && error.is_incomplete() => match copy {
-                    Some(copy) if !written || retry::may_resend_written(&copy) => {
-                        tracing::debug!(%origin, error = %error, "pooled connection closed under the request; sending again");
-                        req = copy;
-                    }
-                    _ => return Err(error),
-                },
-                Err(SendError::NotSent(_, error) | SendError::Failed { error, .. }) => {
-                    return Err(error);
-                }
-            }
-            inner.retries.fetch_add(1, Ordering::Relaxed);
-            // `conn` is dropped here, which discards it.
-        }
-    }
-
-    /// The response, its body carrying the connection: back to the pool when the body has
-    /// been read to its end, unless the exchange ended it (`Connection: close` on either side,
-    /// or an HTTP/1.0 response).
-    fn read(
-        &self,
-        mut conn: InFlight,
-        response: http::Response<Incoming>,
-        keep_alive: bool,
-        origin: &Origin,
-    ) -> Response {
-        let (parts, incoming) = response.into_parts();
-        let keep_alive = keep_alive && HttpConnection::keeps_alive(parts.version, &parts.headers);
-        if keep_alive {
-            conn.learn_keep_alive(&parts.headers);
-        }
-        let body = Body::streaming(
-            incoming,
-            conn,
-            keep_alive,
-            origin.clone(),
-            self.inner.max_body_size,
-        );
-        Response::new(http::Response::from_parts(parts, body), origin.clone())
     }
 }
 

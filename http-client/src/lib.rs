@@ -101,6 +101,7 @@ mod builder;
 mod client;
 mod connector;
 mod error;
+mod exchange;
 mod fuse;
 mod http1;
 mod inflight;
