@@ -26,7 +26,7 @@ use crate::{Error, Origin, RequestBody, RequestBuilder, Response};
 /// timeout, the whole request (waiting for a connection, sending, reading the body) by the
 /// request timeout (the client's, or the request's own from
 /// [`RequestBuilder::timeout`]), and collecting the response body by `max_body_size`.
-/// Responses come back as soon as their head has arrived, with a [`Body`] that streams; the
+/// Responses come back as soon as their head has arrived, with a [`Body`](crate::Body) that streams; the
 /// connection goes back to the pool once the body has been read to its end.
 ///
 /// Connections are reused per origin (scheme + host + port). One that fails or times out during
@@ -120,7 +120,7 @@ impl Client {
         }
     }
 
-    /// Sends `req` and returns the response once its head has arrived; its [`Body`] streams.
+    /// Sends `req` and returns the response once its head has arrived; its [`Body`](crate::Body) streams.
     ///
     /// The URI must be absolute (`http://host[:port]/path` or `https://..`); the request goes
     /// out in origin form (`/path`) with a `Host` header added unless it has one, and the
