@@ -15,7 +15,7 @@ use fusebox_http::{Client, FuseClient};
 use futures_lite::future;
 
 use common::whole;
-use common::{Reply, Server, sleep};
+use common::{Reply, Server, settle, sleep};
 
 on_both_runtimes!(
     server_errors_trip_after_the_threshold_and_not_before,
@@ -49,18 +49,6 @@ fn client<R: Runtime>(rt: &R, clock: &ManualClock) -> Client {
         .dial(Arc::new(rt.clone()))
         .build()
         .unwrap()
-}
-
-/// Waits (for real, briefly) until `cond` holds.
-async fn settle(rt: &dyn Clock, what: &str, mut cond: impl FnMut() -> bool) {
-    let start = rt.now();
-    while !cond() {
-        assert!(
-            rt.now() - start < Duration::from_secs(5),
-            "waited 5 s for {what}"
-        );
-        sleep(rt, Duration::from_millis(2)).await;
-    }
 }
 
 fn health_probes(server: &Server) -> usize {

@@ -16,7 +16,7 @@ use fusebox_http::{Client, Error, FuseClient, Response, Verdict, default_classif
 use futures_lite::future;
 
 use common::whole;
-use common::{Reply, Server, sleep};
+use common::{Reply, Server, settle, sleep};
 
 on_both_runtimes!(
     a_server_that_crashes_mid_response_trips_the_breaker,
@@ -50,18 +50,6 @@ fn client<R: Runtime>(rt: &R, clock: &ManualClock, max_per_host: usize) -> Clien
         .max_per_host(max_per_host)
         .build()
         .unwrap()
-}
-
-/// Waits (for real, briefly) until `cond` holds.
-async fn settle(rt: &dyn Clock, what: &str, mut cond: impl FnMut() -> bool) {
-    let start = rt.now();
-    while !cond() {
-        assert!(
-            rt.now() - start < Duration::from_secs(5),
-            "waited 5 s for {what}"
-        );
-        sleep(rt, Duration::from_millis(2)).await;
-    }
 }
 
 fn seen(server: &Server, path: &str) -> usize {

@@ -16,7 +16,7 @@ use fusebox_http::{Client, Error, FuseClient, Response};
 use http::{Request, StatusCode};
 use tower_service::Service;
 
-use common::{Reply, Server, sleep};
+use common::{Reply, Server, settle};
 
 on_both_runtimes!(
     client_is_a_service,
@@ -95,16 +95,4 @@ async fn fuse_client_service_trips_fails_fast_and_recovers<R: Runtime>(rt: R) {
     settle(rt_clock, "the breaker to close", || fuse.is_closed()).await;
     assert_eq!(fuse.recovery_group().stats().recoveries, 1);
     assert_eq!(call(&mut fuse, &uri).await.unwrap(), 200);
-}
-
-/// Waits (for real, briefly and boundedly) until `cond` holds.
-async fn settle(rt: &dyn Clock, what: &str, mut cond: impl FnMut() -> bool) {
-    let start = rt.now();
-    while !cond() {
-        assert!(
-            rt.now() - start < Duration::from_secs(5),
-            "waited 5 s for {what}"
-        );
-        sleep(rt, Duration::from_millis(2)).await;
-    }
 }

@@ -7,7 +7,7 @@ mod runtimes;
 pub mod tls;
 
 pub use fusebox_testserver::{Accept, Cut, Reply, Seen, Server, Silent, Then};
-pub use runtimes::{on_smol, on_smol_within, on_tokio, on_tokio_within, sleep};
+pub use runtimes::{on_smol, on_smol_within, on_tokio, on_tokio_within, settle, sleep};
 
 use std::future::Future;
 use std::io;

@@ -100,3 +100,16 @@ async fn bounded<R: Runtime>(rt: R, bound: Duration, scenario: impl Future<Outpu
 pub async fn sleep(clock: &dyn Clock, d: Duration) {
     clock.sleep_until(clock.now() + d).await;
 }
+
+/// Waits (for real, briefly: at most 5 s, looking every 2 ms) until `cond` holds, for what the
+/// test cannot await, such as a background task acting on the manual clock.
+pub async fn settle(rt: &dyn Clock, what: &str, mut cond: impl FnMut() -> bool) {
+    let start = rt.now();
+    while !cond() {
+        assert!(
+            rt.now() - start < Duration::from_secs(5),
+            "waited 5 s for {what}"
+        );
+        sleep(rt, Duration::from_millis(2)).await;
+    }
+}
