@@ -28,7 +28,9 @@
 //! shut down in the background so that its stuck tasks do not hold the process.
 //!
 //! The output ends with two lines over the get-and-drop cells: fusebox on tokio divided by the
-//! fastest of deadpool, bb8 and mobc, and divided by qp (min and median over cells).
+//! fastest of deadpool, bb8 and mobc, and divided by qp (min and median over cells); then one
+//! over the hold cells where tasks outnumber connections, so that tasks wait: fusebox on tokio
+//! divided by deadpool.
 //!
 //! With `--svg PATH` it also writes a chart of the tables (see `fusebox_benches::pool_chart`):
 //! operations per second by task count, one line per pool, one panel per pool size and mode.
@@ -117,6 +119,13 @@ impl CellResult {
 
     fn vs_qp(&self) -> Option<f64> {
         ratio(self.rate(Contender::FuseboxTokio), self.rate(Contender::Qp))
+    }
+
+    fn vs_deadpool(&self) -> Option<f64> {
+        ratio(
+            self.rate(Contender::FuseboxTokio),
+            self.rate(Contender::Deadpool),
+        )
     }
 }
 
@@ -273,7 +282,7 @@ fn print_header(quick: bool, round: Round, rounds: usize) {
     );
 }
 
-/// The tables, the stalls, and the two ratio lines last.
+/// The tables, the stalls, and the ratio lines last.
 fn print_report(results: &[CellResult], stalls: &[String], elapsed: Duration) {
     for mode in MODES {
         println!("## {}\n", mode.name());
@@ -300,6 +309,19 @@ fn print_report(results: &[CellResult], stalls: &[String], elapsed: Duration) {
     let vs_qp: Vec<f64> = get_drop().filter_map(CellResult::vs_qp).collect();
     println!("{}", ratio_line("fusebox/best-peer", &vs_best));
     println!("{}", ratio_line("fusebox/qp", &vs_qp));
+    println!(
+        "\nRatio over the hold cells with more tasks than connections (where tasks wait): \
+         fusebox-tokio / deadpool.\n"
+    );
+    let waiting: Vec<f64> = results
+        .iter()
+        .filter(|r| r.cell.mode == Mode::Hold && r.cell.tasks > r.cell.size)
+        .filter_map(CellResult::vs_deadpool)
+        .collect();
+    println!(
+        "{}",
+        ratio_line("fusebox/deadpool (hold, waiting)", &waiting)
+    );
 }
 
 /// Runs `rounds` rounds of `cell`, interleaving the contenders; a contender that stalls is not run
