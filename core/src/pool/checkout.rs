@@ -253,7 +253,7 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                     Poll::Ready(Ok(conn)) => {
                         let k = slot.connected();
                         let mut idle = Idle::new(conn, this.inner.clock.now(), &this.inner.limits);
-                        this.inner.watch_hangup(&mut idle);
+                        this.inner.watch_hangup(k, &mut idle);
                         Some(Ok(Pooled::new(this.inner.clone(), k, idle)))
                     }
                     Poll::Ready(Err(e)) => {

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use event_listener::{Event, EventListener};
+use parking_lot::Mutex;
+
+use super::state::KeyId;
 
 /// A connection's line to its pool, handed over once through
 /// [`Connection::watch_hangup`](crate::Connection::watch_hangup).
@@ -43,17 +46,23 @@ pub struct Hangup {
     /// This connection's flag, which the pool reads under its lock.
     raised: Arc<AtomicBool>,
     signal: Arc<Signal>,
+    /// The connection's key, so that the reaper looks at that key alone.
+    key: KeyId,
 }
 
 impl Hangup {
-    pub(crate) fn new(raised: Arc<AtomicBool>, signal: Arc<Signal>) -> Hangup {
-        Hangup { raised, signal }
+    pub(crate) fn new(raised: Arc<AtomicBool>, signal: Arc<Signal>, key: KeyId) -> Hangup {
+        Hangup {
+            raised,
+            signal,
+            key,
+        }
     }
 
     /// Tells the pool that the connection is closed.
     pub fn raise(&self) {
         self.raised.store(true, Ordering::Release);
-        self.signal.raise();
+        self.signal.raise(self.key);
     }
 
     /// Whether [`raise`](Hangup::raise) was called.
@@ -73,13 +82,14 @@ impl fmt::Debug for Hangup {
 /// The pool's side: raised by any of its connections, waited on by the reaper.
 #[derive(Debug, Default)]
 pub(crate) struct Signal {
-    pending: AtomicBool,
+    /// The keys of connections that hung up since the reaper last looked.
+    keys: Mutex<Vec<KeyId>>,
     event: Event,
 }
 
 impl Signal {
-    fn raise(&self) {
-        self.pending.store(true, Ordering::SeqCst);
+    fn raise(&self, key: KeyId) {
+        self.keys.lock().push(key);
         self.event.notify(1);
     }
 
@@ -88,8 +98,10 @@ impl Signal {
         self.event.listen()
     }
 
-    /// Whether a connection raised a hang-up since the last call.
-    pub(crate) fn take(&self) -> bool {
-        self.pending.swap(false, Ordering::SeqCst)
+    /// Moves the keys raised since the last call into `into`; whether there were any.
+    pub(crate) fn take(&self, into: &mut Vec<KeyId>) -> bool {
+        let mut keys = self.keys.lock();
+        into.append(&mut keys);
+        !into.is_empty()
     }
 }

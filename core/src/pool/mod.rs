@@ -223,8 +223,8 @@ impl<K: Key, F: Connect<K>> Inner<K, F> {
     }
 
     /// Hands a new connection its [`Hangup`], off the lock; a panic there is ignored.
-    fn watch_hangup(&self, idle: &mut state::Idle<F::Conn>) {
-        let hangup = Hangup::new(idle.hung_up.clone(), self.hangups.clone());
+    fn watch_hangup(&self, k: state::KeyId, idle: &mut state::Idle<F::Conn>) {
+        let hangup = Hangup::new(idle.hung_up.clone(), self.hangups.clone(), k);
         let conn = &mut idle.conn;
         let _ = catch_unwind(AssertUnwindSafe(|| {
             crate::Connection::watch_hangup(conn, hangup)

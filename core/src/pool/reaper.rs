@@ -13,6 +13,8 @@ use crate::Connect;
 /// the pool is closed or dropped. Holds only a `Weak` between rounds, so it never keeps the pool
 /// alive.
 pub(super) async fn run<K: Key, F: Connect<K>>(pool: Weak<Inner<K, F>>, interval: Duration) {
+    // Keys named by hang-ups, still to visit.
+    let mut hung_up = Vec::new();
     loop {
         let (tick, stop, hangup, due) = {
             let Some(inner) = pool.upgrade() else { return };
@@ -27,7 +29,7 @@ pub(super) async fn run<K: Key, F: Connect<K>>(pool: Weak<Inner<K, F>>, interval
                 None => Box::pin(future::pending()),
             };
             // A hang-up raised since the last round (or before the listener) is served at once.
-            let due = inner.hangups.take();
+            let due = inner.hangups.take(&mut hung_up);
             (tick, stop, hangup, due)
         };
         if !due {
@@ -43,11 +45,19 @@ pub(super) async fn run<K: Key, F: Connect<K>>(pool: Weak<Inner<K, F>>, interval
                 return;
             }
         }
-        let Some(inner) = pool.upgrade() else { return };
-        inner.hangups.take();
-        let mut fx = Effects::new();
-        inner.lock().reap(inner.clock.now(), &mut fx);
-        inner.apply(fx);
+        // A round in bounded batches, letting acquires have the lock between them.
+        loop {
+            let Some(inner) = pool.upgrade() else { return };
+            inner.hangups.take(&mut hung_up);
+            let mut fx = Effects::new();
+            let batch = (inner.lock()).reap_batch(inner.clock.now(), &mut hung_up, &mut fx);
+            inner.apply(fx);
+            drop(inner);
+            if !batch.more {
+                break;
+            }
+            future::yield_now().await;
+        }
     }
 }
 

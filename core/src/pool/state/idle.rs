@@ -62,6 +62,17 @@ impl<C> Idle<C> {
             || self.is_past_lifetime(now, limits)
     }
 
+    /// The first instant at which [`is_expired`](Idle::is_expired) holds, or `None` if none
+    /// can be expressed.
+    pub(crate) fn expires_at(&self, limits: &Limits) -> Option<Instant> {
+        let idle_end = self.last_used.checked_add(self.idle_timeout);
+        let life_end = (limits.max_lifetime).and_then(|l| self.created.checked_add(l));
+        match (idle_end, life_end) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     fn is_past_lifetime(&self, now: Instant, limits: &Limits) -> bool {
         limits
             .max_lifetime

@@ -49,6 +49,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             assert!(self.total <= max, "total limit");
         }
         self.check_lru();
+        self.check_due();
         // Liveness: a key with waiters is at its limit, or the pool is at its total with nothing
         // idle to evict.
         let idle_anywhere = self.keys.iter().any(|(_, ks)| !ks.idle.is_empty());

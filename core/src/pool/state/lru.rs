@@ -14,10 +14,11 @@ use super::idle::insert_by_last_use;
 use super::{Effects, Idle, KeyId, State};
 
 impl<K: Eq + Hash + Clone, C> State<K, C> {
-    /// Puts `idle` in `k`'s idle list, in its place by last use, and keeps the key's entry a
-    /// lower bound of its oldest.
+    /// Puts `idle` in `k`'s idle list, in its place by last use, and keeps the key's entries a
+    /// lower bound of its oldest and of its earliest expiry.
     pub(super) fn put_idle(&mut self, k: KeyId, idle: Idle<C>) {
         let last_used = idle.last_used;
+        self.note_due(k, idle.expires_at(&self.limits));
         let ks = &mut self.keys[k];
         insert_by_last_use(&mut ks.idle, idle);
         match ks.lru_at {

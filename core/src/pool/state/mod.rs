@@ -10,16 +10,20 @@
 //! so no newcomer can take it first.
 
 mod capacity;
+mod due;
 mod effects;
 mod idle;
 #[cfg(test)]
 mod invariants;
 mod lru;
 mod queue;
+mod reap;
 mod waiters;
 
 pub(crate) use effects::Effects;
 pub(crate) use idle::{Idle, Limits, Spent};
+#[cfg(test)]
+pub(crate) use reap::{BATCH, Reaped};
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::Hash;
@@ -84,6 +88,8 @@ struct KeyState<K, C> {
     counts: Counts,
     /// The instant of the key's entry in [`State::lru`], if it has one.
     lru_at: Option<Instant>,
+    /// The instant of the key's entry in [`State::due`], if it has one.
+    due_at: Option<Instant>,
 }
 
 impl<K, C> KeyState<K, C> {
@@ -116,6 +122,10 @@ pub(crate) struct State<K, C> {
     waiters: Slab<Waiter<C>>,
     /// Keys by (a lower bound of) their least recently used idle connection: see `lru.rs`.
     lru: BTreeSet<(Instant, KeyId)>,
+    /// Keys by (a lower bound of) the earliest expiry of their idle connections: see `due.rs`.
+    due: BTreeSet<(Instant, KeyId)>,
+    /// Where the reaper's sweep for empty keys goes on from.
+    sweep_at: usize,
     /// Open connections over all keys.
     total: usize,
     /// Waiters not yet granted, over all keys.
@@ -137,6 +147,8 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             keys: Slab::new(),
             waiters: Slab::new(),
             lru: BTreeSet::new(),
+            due: BTreeSet::new(),
+            sweep_at: 0,
             total: 0,
             waiting: 0,
             next_seq: 0,
@@ -303,47 +315,6 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.free_slot(k, fx);
     }
 
-    /// Closes idle connections that expired or raised their hang-up (counted unusable), and
-    /// forgets keys with nothing left. Asks no connection anything: under the lock, only the
-    /// pool's own stamps and flags are read.
-    pub(crate) fn reap(&mut self, now: Instant, fx: &mut Effects<C>) {
-        let limits = self.limits;
-        let mut closed = 0;
-        for (_, ks) in self.keys.iter_mut() {
-            let before = ks.idle.len();
-            let mut kept = VecDeque::with_capacity(before);
-            let mut unusable = 0;
-            for idle in ks.idle.drain(..) {
-                match idle.reap_check(now, &limits) {
-                    Ok(()) => kept.push_back(idle),
-                    Err(why) => {
-                        unusable += u64::from(why == Spent::Unusable);
-                        fx.close.push(idle.conn);
-                    }
-                }
-            }
-            ks.idle = kept;
-            ks.counts.unusable += unusable;
-            let expired = before - ks.idle.len();
-            ks.counts.expired += expired as u64 - unusable;
-            closed += expired;
-        }
-        self.total -= closed;
-        let empty: Vec<KeyId> = self
-            .keys
-            .iter()
-            .filter(|(_, ks)| ks.is_empty())
-            .map(|(k, _)| k)
-            .collect();
-        for k in empty {
-            self.forget_lru(k);
-            let ks = self.keys.remove(k);
-            self.index.remove(&ks.key);
-            self.retired += ks.counts;
-        }
-        self.serve_starved(fx);
-    }
-
     /// Refuses new acquires, fails every waiter and closes every idle connection. Busy ones are
     /// closed as they come back.
     pub(crate) fn close(&mut self, fx: &mut Effects<C>) {
@@ -351,12 +322,14 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         for (_, ks) in self.keys.iter_mut() {
             ks.waiters.clear(&mut self.waiters);
             ks.lru_at = None;
+            ks.due_at = None;
             self.total -= ks.idle.len();
             ks.counts.closed += ks.idle.len() as u64;
             fx.close.extend(ks.idle.drain(..).map(|idle| idle.conn));
         }
         self.waiting = 0;
         self.lru.clear();
+        self.due.clear();
         for (_, waiter) in self.waiters.iter_mut() {
             if waiter.grant.is_none() {
                 waiter.grant = Some(Grant::Closed);
@@ -403,6 +376,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             waiters: queue::Queue::default(),
             counts: Counts::default(),
             lru_at: None,
+            due_at: None,
         });
         self.index.insert(key.clone(), k);
         self.last_key = k;

@@ -7,6 +7,7 @@ use super::state::{Checkout, Effects, Grant, Idle, Limits, State, WaiterId};
 use crate::Connection;
 
 mod model;
+mod reaping;
 mod second_pass;
 mod transitions;
 

@@ -123,7 +123,10 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
                 }
             }
             Op::Advance(ms) => now += Duration::from_millis(ms),
-            Op::Reap => st.reap(now, &mut effects),
+            Op::Reap => {
+                st.reap(now, &mut effects);
+                st.check_reaped(now);
+            }
             Op::Reject(i) => {
                 let handed: Vec<usize> = (0..busy.len()).filter(|&j| busy[j].2).collect();
                 if !handed.is_empty() {
