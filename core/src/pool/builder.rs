@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use event_listener::Event;
 
-use super::state::{Limits, State};
+use super::shards::Shards;
+use super::state::Limits;
 use super::{BuildError, Inner, Key, Pool, reaper};
 use crate::Connect;
 use crate::rt::{Clock, Spawner};
@@ -167,7 +168,7 @@ impl<K: Key, F: Connect<K>> Builder<K, F> {
             check_after: self.check_after,
             check_timeout: self.check_timeout,
             limits,
-            state: parking_lot::Mutex::new(State::new(limits)),
+            state: Shards::new(limits),
             shutdown: Event::new(),
             hangups: Arc::default(),
             drain: Arc::default(),

@@ -32,6 +32,8 @@ type Connecting<'a, K, F> =
 pub struct Acquire<'a, K: Key, F: Connect<K>> {
     inner: &'a Arc<Inner<K, F>>,
     key: &'a K,
+    /// The shard the key lives in.
+    shard: usize,
     wait: Wait,
     step: Step<'a, K, F>,
 }
@@ -65,6 +67,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         Acquire {
             inner,
             key,
+            shard: inner.state.of(key),
             wait,
             step: Step::Start,
         }
@@ -79,7 +82,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         // The lock is held for the transition alone (and, when waiting, to queue the waiter with
         // its waker); effects and the factory run after it is released.
         let (checkout, queued) = {
-            let mut state = inner.lock();
+            let mut state = inner.lock(self.shard);
             match state.checkout(self.key, now, may_wait, &mut fx) {
                 Checkout::Wait(k) => (Checkout::Wait(k), Some(state.enqueue(k, waker))),
                 other => (other, None),
@@ -99,6 +102,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
                     queued_now: true,
                     ticket: WaiterTicket {
                         inner,
+                        shard: self.shard,
                         id: Some(id),
                         started: now,
                     },
@@ -120,6 +124,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
             deadline: (inner.clock).sleep_from(inner.clock.now(), inner.connect_timeout),
             slot: SlotTicket {
                 inner,
+                shard: self.shard,
                 key: Some(k),
             },
         }
@@ -130,14 +135,14 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
     /// that is not good is closed, and the room it held stays ours.
     fn hand_over(&mut self, k: KeyId, idle: Idle<F::Conn>, now: Instant) -> Option<Outcome<K, F>> {
         let inner = self.inner;
-        let idle_for = match idle.check_out_check(now, &inner.limits) {
+        let idle_for = match idle.check_out_check(now) {
             Ok(idle_for) => idle_for,
             Err(why) => return self.rejected(k, Some(idle.conn), why, now),
         };
         if idle_for < inner.check_after {
-            return Some(Ok(Pooled::new(inner.clone(), k, idle)));
+            return Some(Ok(Pooled::new(inner.clone(), self.shard, k, idle)));
         }
-        let (ticket, conn) = CheckTicket::new(inner, k, idle);
+        let (ticket, conn) = CheckTicket::new(inner, self.shard, k, idle);
         let Ok(check) = catch_unwind(AssertUnwindSafe(|| conn.check())) else {
             let k = { ticket }.failed();
             return self.rejected(k, None, Spent::Unusable, now);
@@ -163,7 +168,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
     ) -> Option<Outcome<K, F>> {
         let inner = self.inner;
         let mut fx = Effects::new();
-        let next = inner.lock().reject(k, conn, why, now, &mut fx);
+        let next = inner.lock(self.shard).reject(k, conn, why, now, &mut fx);
         inner.apply(fx);
         match next {
             Checkout::Reuse(k, idle) => self.hand_over(k, idle, now),
@@ -229,7 +234,7 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                 } => match check.as_mut().poll(cx) {
                     Poll::Ready(Some(conn)) => {
                         let (k, idle) = ticket.passed(conn);
-                        Some(Ok(Pooled::new(this.inner.clone(), k, idle)))
+                        Some(Ok(Pooled::new(this.inner.clone(), this.shard, k, idle)))
                     }
                     Poll::Ready(None) => {
                         let k = ticket.failed();
@@ -253,8 +258,8 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                     Poll::Ready(Ok(conn)) => {
                         let k = slot.connected();
                         let mut idle = Idle::new(conn, this.inner.clock.now(), &this.inner.limits);
-                        this.inner.watch_hangup(k, &mut idle);
-                        Some(Ok(Pooled::new(this.inner.clone(), k, idle)))
+                        this.inner.watch_hangup(this.shard, k, &mut idle);
+                        Some(Ok(Pooled::new(this.inner.clone(), this.shard, k, idle)))
                     }
                     Poll::Ready(Err(e)) => {
                         slot.failed();

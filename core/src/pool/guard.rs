@@ -16,15 +16,22 @@ use crate::Connect;
 #[must_use = "dropping the guard returns the connection at once"]
 pub struct Pooled<K: Key, F: Connect<K>> {
     inner: Arc<Inner<K, F>>,
+    shard: usize,
     key: KeyId,
     /// `None` only while being discarded or dropped.
     idle: Option<Idle<F::Conn>>,
 }
 
 impl<K: Key, F: Connect<K>> Pooled<K, F> {
-    pub(super) fn new(inner: Arc<Inner<K, F>>, key: KeyId, idle: Idle<F::Conn>) -> Self {
+    pub(super) fn new(
+        inner: Arc<Inner<K, F>>,
+        shard: usize,
+        key: KeyId,
+        idle: Idle<F::Conn>,
+    ) -> Self {
         Pooled {
             inner,
+            shard,
             key,
             idle: Some(idle),
         }
@@ -36,7 +43,7 @@ impl<K: Key, F: Connect<K>> Pooled<K, F> {
     pub fn discard(mut self) {
         if let Some(idle) = self.idle.take() {
             let mut fx = Effects::new();
-            self.inner.lock().discard(self.key, &mut fx);
+            self.inner.lock(self.shard).discard(self.key, &mut fx);
             fx.close.push(idle.conn);
             self.inner.apply(fx);
         }
@@ -76,7 +83,7 @@ impl<K: Key, F: Connect<K>> Drop for Pooled<K, F> {
             let checked = idle.check_in_check(now, &self.inner.limits);
             let mut fx = Effects::new();
             self.inner
-                .lock()
+                .lock(self.shard)
                 .check_in_checked(self.key, idle, checked, &mut fx);
             self.inner.apply(fx);
         }

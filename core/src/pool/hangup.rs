@@ -46,12 +46,12 @@ pub struct Hangup {
     /// This connection's flag, which the pool reads under its lock.
     raised: Arc<AtomicBool>,
     signal: Arc<Signal>,
-    /// The connection's key, so that the reaper looks at that key alone.
-    key: KeyId,
+    /// The connection's shard and key, so that the reaper looks at that key alone.
+    key: (usize, KeyId),
 }
 
 impl Hangup {
-    pub(crate) fn new(raised: Arc<AtomicBool>, signal: Arc<Signal>, key: KeyId) -> Hangup {
+    pub(crate) fn new(raised: Arc<AtomicBool>, signal: Arc<Signal>, key: (usize, KeyId)) -> Hangup {
         Hangup {
             raised,
             signal,
@@ -83,12 +83,12 @@ impl fmt::Debug for Hangup {
 #[derive(Debug, Default)]
 pub(crate) struct Signal {
     /// The keys of connections that hung up since the reaper last looked.
-    keys: Mutex<Vec<KeyId>>,
+    keys: Mutex<Vec<(usize, KeyId)>>,
     event: Event,
 }
 
 impl Signal {
-    fn raise(&self, key: KeyId) {
+    fn raise(&self, key: (usize, KeyId)) {
         self.keys.lock().push(key);
         self.event.notify(1);
     }
@@ -99,7 +99,7 @@ impl Signal {
     }
 
     /// Moves the keys raised since the last call into `into`; whether there were any.
-    pub(crate) fn take(&self, into: &mut Vec<KeyId>) -> bool {
+    pub(crate) fn take(&self, into: &mut Vec<(usize, KeyId)>) -> bool {
         let mut keys = self.keys.lock();
         into.append(&mut keys);
         !into.is_empty()

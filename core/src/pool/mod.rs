@@ -43,6 +43,7 @@ mod error;
 mod guard;
 mod hangup;
 mod reaper;
+mod shards;
 mod state;
 mod stats;
 mod tickets;
@@ -61,7 +62,7 @@ use std::hash::Hash;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::MutexGuard;
 use std::time::Duration;
 
 use event_listener::Event;
@@ -69,6 +70,7 @@ use event_listener::Event;
 use crate::Connect;
 use crate::rt::{Clock, Spawner};
 use drain::Drain;
+use shards::Shards;
 use state::{Effects, Limits, State};
 
 /// What a destination key must be: hashable, comparable and shareable across tasks.
@@ -94,9 +96,10 @@ pub(crate) struct Inner<K: Key, F: Connect<K>> {
     check_timeout: Duration,
     /// A copy of the state's limits, which never change, for checks made off the lock.
     limits: Limits,
-    // parking_lot: under two workers contending for the one lock, std's mutex cost a fifth of
-    // the hold-mode throughput (pool_profile fusebox 2 8 hold multi: 711k against 864k ops/s).
-    state: Mutex<State<K, F::Conn>>,
+    /// The state, in shards by key (see `shards.rs`). parking_lot: under two workers contending
+    /// for one lock, std's mutex cost a fifth of the hold-mode throughput (pool_profile fusebox
+    /// 2 8 hold multi: 711k against 864k ops/s).
+    state: Shards<K, F::Conn>,
     /// Notified when the pool closes or is dropped, to end the reaper at once.
     shutdown: Event,
     /// Raised by a connection that closed, to have the reaper drop it from idle at once.
@@ -134,7 +137,9 @@ impl<K: Key, F: Connect<K>> Pool<K, F> {
     /// connections are closed now and busy ones when they are returned.
     pub fn close(&self) {
         let mut fx = Effects::new();
-        self.inner.lock().close(&mut fx);
+        for s in 0..self.inner.state.len() {
+            self.inner.lock(s).close(&mut fx);
+        }
         self.inner.drain.mark_closed();
         self.inner.apply(fx);
         self.inner.shutdown.notify(usize::MAX);
@@ -151,7 +156,7 @@ impl<K: Key, F: Connect<K>> Pool<K, F> {
             loop {
                 let listener = inner.drain.listen();
                 if inner.drain.is_closed()
-                    && inner.lock().open_total() == 0
+                    && inner.state.open_total() == 0
                     && inner.drain.tasks_done()
                 {
                     return;
@@ -182,18 +187,18 @@ impl<K: Key, F: Connect<K>> Pool<K, F> {
 
     /// Whether [`close`](Pool::close) was called.
     pub fn is_closed(&self) -> bool {
-        self.inner.lock().is_closed()
+        self.inner.lock(0).is_closed()
     }
 
     /// Counts of the whole pool and of each key it holds.
     pub fn stats(&self) -> Stats<K> {
-        self.inner.lock().stats()
+        self.inner.state.stats()
     }
 
     /// Counts of one key, or `None` if the pool does not hold it (never used, or removed by the
     /// reaper).
     pub fn stats_for(&self, key: &K) -> Option<Counts> {
-        self.inner.lock().stats_for(key)
+        self.inner.state.stats_for(key)
     }
 
     /// The factory the pool connects with.
@@ -212,19 +217,19 @@ impl<K: Key, F: Connect<K>> Clone for Pool<K, F> {
 
 impl<K: Key, F: Connect<K>> fmt::Debug for Pool<K, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let total = self.inner.lock().stats().total;
+        let total = self.inner.state.stats().total;
         f.debug_struct("Pool").field("total", &total).finish()
     }
 }
 
 impl<K: Key, F: Connect<K>> Inner<K, F> {
-    fn lock(&self) -> MutexGuard<'_, State<K, F::Conn>> {
-        self.state.lock()
+    fn lock(&self, shard: usize) -> MutexGuard<'_, State<K, F::Conn>> {
+        self.state.lock(shard)
     }
 
     /// Hands a new connection its [`Hangup`], off the lock; a panic there is ignored.
-    fn watch_hangup(&self, k: state::KeyId, idle: &mut state::Idle<F::Conn>) {
-        let hangup = Hangup::new(idle.hung_up.clone(), self.hangups.clone(), k);
+    fn watch_hangup(&self, shard: usize, k: state::KeyId, idle: &mut state::Idle<F::Conn>) {
+        let hangup = Hangup::new(idle.hung_up.clone(), self.hangups.clone(), (shard, k));
         let conn = &mut idle.conn;
         let _ = catch_unwind(AssertUnwindSafe(|| {
             crate::Connection::watch_hangup(conn, hangup)
@@ -258,7 +263,9 @@ impl<K: Key, F: Connect<K>> Drop for Inner<K, F> {
     fn drop(&mut self) {
         self.shutdown.notify(usize::MAX);
         let mut fx = Effects::new();
-        self.state.get_mut().close(&mut fx);
+        for state in self.state.states_mut() {
+            state.close(&mut fx);
+        }
         self.apply(fx);
     }
 }

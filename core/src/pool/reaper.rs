@@ -13,14 +13,14 @@ use crate::Connect;
 /// the pool is closed or dropped. Holds only a `Weak` between rounds, so it never keeps the pool
 /// alive.
 pub(super) async fn run<K: Key, F: Connect<K>>(pool: Weak<Inner<K, F>>, interval: Duration) {
-    // Keys named by hang-ups, still to visit.
-    let mut hung_up = Vec::new();
+    // Shards and keys named by hang-ups, and one shard's share of them.
+    let (mut hung_up, mut in_shard) = (Vec::new(), Vec::new());
     loop {
         let (tick, stop, hangup, due) = {
             let Some(inner) = pool.upgrade() else { return };
             let stop = inner.shutdown.listen();
             let hangup = inner.hangups.listen();
-            if inner.lock().is_closed() {
+            if inner.lock(0).is_closed() {
                 return;
             }
             // An interval too long to express as an instant: only hang-ups wake the reaper.
@@ -45,18 +45,31 @@ pub(super) async fn run<K: Key, F: Connect<K>>(pool: Weak<Inner<K, F>>, interval
                 return;
             }
         }
-        // A round in bounded batches, letting acquires have the lock between them.
-        loop {
-            let Some(inner) = pool.upgrade() else { return };
-            inner.hangups.take(&mut hung_up);
-            let mut fx = Effects::new();
-            let batch = (inner.lock()).reap_batch(inner.clock.now(), &mut hung_up, &mut fx);
-            inner.apply(fx);
-            drop(inner);
-            if !batch.more {
-                break;
+        let Some(shards) = pool.upgrade().map(|inner| inner.state.len()) else {
+            return;
+        };
+        for shard in 0..shards {
+            // A round in bounded batches, letting acquires have the lock between them.
+            loop {
+                let Some(inner) = pool.upgrade() else { return };
+                inner.hangups.take(&mut hung_up);
+                // This shard's hang-ups to its batch; the others wait for their shard's turn.
+                for (s, k) in std::mem::take(&mut hung_up) {
+                    match s == shard {
+                        true => in_shard.push(k),
+                        false => hung_up.push((s, k)),
+                    }
+                }
+                let mut fx = Effects::new();
+                let now = inner.clock.now();
+                let batch = (inner.lock(shard)).reap_batch(now, &mut in_shard, &mut fx);
+                inner.apply(fx);
+                drop(inner);
+                if !batch.more {
+                    break;
+                }
+                future::yield_now().await;
             }
-            future::yield_now().await;
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::Connect;
 /// A place in a key's queue; leaving it (by drop) gives back whatever it was handed.
 pub(super) struct WaiterTicket<'a, K: Key, F: Connect<K>> {
     pub(super) inner: &'a Inner<K, F>,
+    pub(super) shard: usize,
     pub(super) id: Option<WaiterId>,
     pub(super) started: Instant,
 }
@@ -29,7 +30,10 @@ impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
     pub(super) fn poll_grant(&mut self, waker: &Waker) -> Option<(Grant<F::Conn>, KeyId, Instant)> {
         let id = self.id?;
         let now = self.inner.clock.now();
-        let taken = self.inner.lock().poll_grant(id, waker, self.waited(now));
+        let taken = self
+            .inner
+            .lock(self.shard)
+            .poll_grant(id, waker, self.waited(now));
         let (grant, k) = taken?;
         self.id = None;
         Some((grant, k, now))
@@ -39,7 +43,7 @@ impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
     /// queue.
     pub(super) fn give_up(&mut self, now: Instant) -> Option<(Grant<F::Conn>, KeyId)> {
         let id = self.id.take()?;
-        self.inner.lock().give_up(id, self.waited(now))
+        self.inner.lock(self.shard).give_up(id, self.waited(now))
     }
 }
 
@@ -48,7 +52,7 @@ impl<K: Key, F: Connect<K>> Drop for WaiterTicket<'_, K, F> {
         if let Some(id) = self.id.take() {
             let waited = self.waited(self.inner.clock.now());
             let mut fx = Effects::new();
-            self.inner.lock().cancel(id, waited, &mut fx);
+            self.inner.lock(self.shard).cancel(id, waited, &mut fx);
             self.inner.apply(fx);
         }
     }
@@ -57,20 +61,21 @@ impl<K: Key, F: Connect<K>> Drop for WaiterTicket<'_, K, F> {
 /// A reserved slot being connected; dropped unfinished, it frees the slot for the next waiter.
 pub(super) struct SlotTicket<'a, K: Key, F: Connect<K>> {
     pub(super) inner: &'a Inner<K, F>,
+    pub(super) shard: usize,
     pub(super) key: Option<KeyId>,
 }
 
 impl<K: Key, F: Connect<K>> SlotTicket<'_, K, F> {
     pub(super) fn connected(&mut self) -> KeyId {
         let k = self.key.take().expect("a slot is settled once");
-        self.inner.lock().connected(k);
+        self.inner.lock(self.shard).connected(k);
         k
     }
 
     pub(super) fn failed(&mut self) {
         if let Some(k) = self.key.take() {
             let mut fx = Effects::new();
-            self.inner.lock().connect_failed(k, &mut fx);
+            self.inner.lock(self.shard).connect_failed(k, &mut fx);
             self.inner.apply(fx);
         }
     }
@@ -80,7 +85,7 @@ impl<K: Key, F: Connect<K>> Drop for SlotTicket<'_, K, F> {
     fn drop(&mut self) {
         if let Some(k) = self.key.take() {
             let mut fx = Effects::new();
-            self.inner.lock().connect_abandoned(k, &mut fx);
+            self.inner.lock(self.shard).connect_abandoned(k, &mut fx);
             self.inner.apply(fx);
         }
     }
@@ -90,29 +95,36 @@ impl<K: Key, F: Connect<K>> Drop for SlotTicket<'_, K, F> {
 /// acquire was cancelled), its room goes to the next in line.
 pub(super) struct CheckTicket<'a, K: Key, F: Connect<K>> {
     pub(super) inner: &'a Inner<K, F>,
+    pub(super) shard: usize,
     pub(super) key: Option<KeyId>,
     pub(super) created: Instant,
     pub(super) last_used: Instant,
-    pub(super) idle_timeout: Duration,
+    pub(super) expires: Option<Instant>,
     pub(super) hung_up: Arc<AtomicBool>,
 }
 
 impl<'a, K: Key, F: Connect<K>> CheckTicket<'a, K, F> {
     /// Starts checking `idle`: the ticket for its room, and the connection to check.
-    pub(super) fn new(inner: &'a Inner<K, F>, k: KeyId, idle: Idle<F::Conn>) -> (Self, F::Conn) {
+    pub(super) fn new(
+        inner: &'a Inner<K, F>,
+        shard: usize,
+        k: KeyId,
+        idle: Idle<F::Conn>,
+    ) -> (Self, F::Conn) {
         let Idle {
             conn,
             created,
             last_used,
-            idle_timeout,
+            expires,
             hung_up,
         } = idle;
         let ticket = CheckTicket {
             inner,
+            shard,
             key: Some(k),
             created,
             last_used,
-            idle_timeout,
+            expires,
             hung_up,
         };
         (ticket, conn)
@@ -125,7 +137,7 @@ impl<'a, K: Key, F: Connect<K>> CheckTicket<'a, K, F> {
             conn,
             created: self.created,
             last_used: self.last_used,
-            idle_timeout: self.idle_timeout,
+            expires: self.expires,
             hung_up: self.hung_up.clone(),
         };
         (k, idle)
@@ -141,7 +153,7 @@ impl<K: Key, F: Connect<K>> Drop for CheckTicket<'_, K, F> {
     fn drop(&mut self) {
         if let Some(k) = self.key.take() {
             let mut fx = Effects::new();
-            self.inner.lock().discard(k, &mut fx);
+            self.inner.lock(self.shard).discard(k, &mut fx);
             self.inner.apply(fx);
         }
     }

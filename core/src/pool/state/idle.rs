@@ -24,8 +24,11 @@ pub(crate) struct Idle<C> {
     pub(crate) conn: C,
     pub(crate) created: Instant,
     pub(crate) last_used: Instant,
-    /// The pool's idle timeout, shortened by the connection's own when it came back.
-    pub(crate) idle_timeout: Duration,
+    /// The first instant it counts as expired: its last use plus the pool's idle timeout
+    /// (shortened by the connection's own when it came back), or its creation plus the maximum
+    /// lifetime, whichever comes first; `None` if neither can be expressed. Computed when it
+    /// comes back, off the lock, so that the checks under the lock only compare.
+    pub(crate) expires: Option<Instant>,
     /// Set by the connection's [`Hangup`](crate::Hangup) once it knows it is closed.
     pub(crate) hung_up: Arc<AtomicBool>,
 }
@@ -45,7 +48,7 @@ impl<C> Idle<C> {
             conn,
             created: now,
             last_used: now,
-            idle_timeout: limits.idle_timeout,
+            expires: expiry(now, now, limits.idle_timeout, limits),
             hung_up: Arc::default(),
         }
     }
@@ -57,20 +60,8 @@ impl<C> Idle<C> {
 
     /// Expired once `now` reaches `last_used + idle timeout` or `created + max lifetime`: the
     /// boundary instant itself is expired. Reads only the stored times: safe under the lock.
-    pub(crate) fn is_expired(&self, now: Instant, limits: &Limits) -> bool {
-        now.saturating_duration_since(self.last_used) >= self.idle_timeout
-            || self.is_past_lifetime(now, limits)
-    }
-
-    /// The first instant at which [`is_expired`](Idle::is_expired) holds, or `None` if none
-    /// can be expressed.
-    pub(crate) fn expires_at(&self, limits: &Limits) -> Option<Instant> {
-        let idle_end = self.last_used.checked_add(self.idle_timeout);
-        let life_end = (limits.max_lifetime).and_then(|l| self.created.checked_add(l));
-        match (idle_end, life_end) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+    pub(crate) fn is_expired(&self, now: Instant) -> bool {
+        self.expires.is_some_and(|at| now >= at)
     }
 
     fn is_past_lifetime(&self, now: Instant, limits: &Limits) -> bool {
@@ -83,10 +74,10 @@ impl<C> Idle<C> {
 impl<C> Idle<C> {
     /// Whether the reaper must close it: hung up or expired. Reads only what the pool keeps, so
     /// it is safe under the lock.
-    pub(crate) fn reap_check(&self, now: Instant, limits: &Limits) -> Result<(), Spent> {
+    pub(crate) fn reap_check(&self, now: Instant) -> Result<(), Spent> {
         if self.is_hung_up() {
             Err(Spent::Unusable)
-        } else if self.is_expired(now, limits) {
+        } else if self.is_expired(now) {
             Err(Spent::Expired)
         } else {
             Ok(())
@@ -97,9 +88,9 @@ impl<C> Idle<C> {
 impl<C: Connection> Idle<C> {
     /// Whether a connection about to be handed out at `now` may be: not expired and usable.
     /// Gives how long it has been idle. Asks the connection, so call it off the lock.
-    pub(crate) fn check_out_check(&self, now: Instant, limits: &Limits) -> Result<Duration, Spent> {
+    pub(crate) fn check_out_check(&self, now: Instant) -> Result<Duration, Spent> {
         let idle_for = now.saturating_duration_since(self.last_used);
-        if idle_for >= self.idle_timeout || self.is_past_lifetime(now, limits) {
+        if self.is_expired(now) {
             Err(Spent::Expired)
         } else if self.is_hung_up() || !usable(&self.conn) {
             Err(Spent::Unusable)
@@ -113,15 +104,31 @@ impl<C: Connection> Idle<C> {
     /// Asks the connection, so call it off the lock.
     pub(crate) fn check_in_check(&mut self, now: Instant, limits: &Limits) -> Result<(), Spent> {
         self.last_used = now;
-        self.idle_timeout = own_idle_timeout(&self.conn)
+        let idle_timeout = own_idle_timeout(&self.conn)
             .map_or(limits.idle_timeout, |own| own.min(limits.idle_timeout));
+        self.expires = expiry(self.created, now, idle_timeout, limits);
         if self.is_hung_up() || !usable(&self.conn) {
             Err(Spent::Unusable)
-        } else if self.idle_timeout.is_zero() || self.is_past_lifetime(now, limits) {
+        } else if idle_timeout.is_zero() || self.is_past_lifetime(now, limits) {
             Err(Spent::Expired)
         } else {
             Ok(())
         }
+    }
+}
+
+/// When a connection made at `created`, last used at `last_used`, expires.
+fn expiry(
+    created: Instant,
+    last_used: Instant,
+    idle_timeout: Duration,
+    limits: &Limits,
+) -> Option<Instant> {
+    let idle_end = last_used.checked_add(idle_timeout);
+    let life_end = (limits.max_lifetime).and_then(|l| created.checked_add(l));
+    match (idle_end, life_end) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -138,6 +145,13 @@ fn own_idle_timeout<C: Connection>(conn: &C) -> Option<Duration> {
 /// Puts `idle` in `list`, which is kept oldest-used first, in its place by last use: at the back
 /// when it was just used, further in when it comes back from a cancelled hand-off.
 pub(crate) fn insert_by_last_use<C>(list: &mut VecDeque<Idle<C>>, idle: Idle<C>) {
+    // The common case, a return from use, is a push: `insert` at the end costs twice as much.
+    if list
+        .back()
+        .is_none_or(|last| last.last_used <= idle.last_used)
+    {
+        return list.push_back(idle);
+    }
     let at = list
         .iter()
         .rposition(|other| other.last_used <= idle.last_used)

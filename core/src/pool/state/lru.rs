@@ -18,7 +18,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     /// lower bound of its oldest and of its earliest expiry.
     pub(super) fn put_idle(&mut self, k: KeyId, idle: Idle<C>) {
         let last_used = idle.last_used;
-        self.note_due(k, idle.expires_at(&self.limits));
+        self.note_due(k, idle.expires);
         let ks = &mut self.keys[k];
         insert_by_last_use(&mut ks.idle, idle);
         match ks.lru_at {

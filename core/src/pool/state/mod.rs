@@ -187,7 +187,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             let mut freed = false;
             while let Some(idle) = ks.idle.pop_back() {
                 // Only the stored times here: the caller asks the connection, off the lock.
-                if !idle.is_expired(now, &limits) {
+                if !idle.is_expired(now) {
                     ks.busy += 1;
                     ks.counts.reused += 1;
                     return Checkout::Reuse(k, idle);
@@ -237,10 +237,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         if self.closed {
             return Checkout::Closed;
         }
-        let limits = self.limits;
         let ks = &mut self.keys[k];
         while let Some(idle) = ks.idle.pop_back() {
-            if !idle.is_expired(now, &limits) {
+            if !idle.is_expired(now) {
                 ks.busy += 1;
                 ks.counts.reused += 1;
                 return Checkout::Reuse(k, idle);

@@ -71,9 +71,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         for (_, ks) in self.keys.iter() {
             assert!(!ks.is_empty(), "a round forgets empty keys");
             assert!(
-                ks.idle
-                    .iter()
-                    .all(|idle| !idle.is_expired(now, &self.limits)),
+                ks.idle.iter().all(|idle| !idle.is_expired(now)),
                 "a round closes every expired idle connection"
             );
         }
@@ -83,15 +81,14 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     /// expiry, and forgets it if nothing is left. Returns how many connections it looked at.
     fn reap_key(&mut self, k: KeyId, now: Instant, fx: &mut Effects<C>) -> usize {
         self.forget_due(k);
-        let limits = self.limits;
         let ks = &mut self.keys[k];
         let before = ks.idle.len();
         let mut kept = VecDeque::with_capacity(before);
         let (mut unusable, mut next) = (0, None::<Instant>);
         for idle in ks.idle.drain(..) {
-            match idle.reap_check(now, &limits) {
+            match idle.reap_check(now) {
                 Ok(()) => {
-                    next = match (next, idle.expires_at(&limits)) {
+                    next = match (next, idle.expires) {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
                     };
