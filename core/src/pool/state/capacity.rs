@@ -50,13 +50,12 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         if self.total < max_total || self.waiting == 0 {
             return None;
         }
-        let (seq, other) = self
-            .keys
-            .iter()
-            .filter(|&(j, ks)| j != k && ks.open() < self.limits.max_per_key)
-            .filter_map(|(j, ks)| ks.waiters.front().map(|w| (self.waiters[w].seq, j)))
-            .min()?;
-        than.is_none_or(|own| seq < own).then_some(other)
+        // Oldest first, and only those older than `k`'s own: keys at their own limit are
+        // skipped, as no room in the total would serve them.
+        (self.fronts.iter())
+            .take_while(|&&(seq, _)| than.is_none_or(|own| seq < own))
+            .find(|&&(_, j)| j != k && self.keys[j].open() < self.limits.max_per_key)
+            .map(|&(_, j)| j)
     }
 
     /// `k` has one connection fewer: the oldest waiter that can use the room gets a slot (one of
@@ -85,12 +84,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
 
     pub(super) fn serve_starved_under(&mut self, max_total: usize, fx: &mut Effects<C>) {
         while self.waiting > 0 {
-            let oldest = self
-                .keys
-                .iter()
-                .filter(|(_, ks)| ks.open() < self.limits.max_per_key)
-                .filter_map(|(k, ks)| ks.waiters.front().map(|w| (self.waiters[w].seq, k)))
-                .min();
+            let oldest = (self.fronts.iter())
+                .find(|&&(_, k)| self.keys[k].open() < self.limits.max_per_key)
+                .copied();
             let Some((_, k)) = oldest else { return };
             if self.total >= max_total && !self.evict_lru(fx) {
                 return;

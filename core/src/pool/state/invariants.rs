@@ -48,6 +48,10 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         if let Some(max) = self.limits.max_total {
             assert!(self.total <= max, "total limit");
         }
+        let fronts: std::collections::BTreeSet<_> = (self.keys.iter())
+            .filter_map(|(k, ks)| ks.waiters.front().map(|w| (self.waiters[w].seq, k)))
+            .collect();
+        assert_eq!(fronts, self.fronts, "the index of waiting keys");
         self.check_lru();
         self.check_due();
         // Liveness: a key with waiters is at its limit, or the pool is at its total with nothing

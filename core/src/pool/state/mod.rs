@@ -124,6 +124,9 @@ pub(crate) struct State<K, C> {
     lru: BTreeSet<(Instant, KeyId)>,
     /// Keys by (a lower bound of) the earliest expiry of their idle connections: see `due.rs`.
     due: BTreeSet<(Instant, KeyId)>,
+    /// Keys with waiters, by the arrival number of their oldest: first come, first served across
+    /// keys without a scan of every key.
+    fronts: BTreeSet<(u64, KeyId)>,
     /// Where the reaper's sweep for empty keys goes on from.
     sweep_at: usize,
     /// Open connections over all keys.
@@ -148,6 +151,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             waiters: Slab::new(),
             lru: BTreeSet::new(),
             due: BTreeSet::new(),
+            fronts: BTreeSet::new(),
             sweep_at: 0,
             total: 0,
             waiting: 0,
@@ -329,6 +333,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.waiting = 0;
         self.lru.clear();
         self.due.clear();
+        self.fronts.clear();
         for (_, waiter) in self.waiters.iter_mut() {
             if waiter.grant.is_none() {
                 waiter.grant = Some(Grant::Closed);

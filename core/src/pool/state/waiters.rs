@@ -20,7 +20,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             waker: Some(waker.clone()),
             link: Default::default(),
         });
+        let front = self.front_seq(k);
         self.keys[k].waiters.push_back(&mut self.waiters, w);
+        self.refront(k, front);
         self.waiting += 1;
         w
     }
@@ -94,8 +96,10 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         waited: Duration,
     ) -> (KeyId, Option<Grant<C>>) {
         let k = self.waiters[w].key;
+        let front = self.front_seq(k);
         if self.keys[k].waiters.remove(&mut self.waiters, w) {
             self.waiting -= 1;
+            self.refront(k, front);
         }
         let waiter = self.waiters.remove(w);
         let counts = &mut self.keys[waiter.key].counts;
@@ -105,7 +109,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     }
 
     pub(super) fn pop_waiter(&mut self, k: KeyId) -> Option<WaiterId> {
+        let front = self.front_seq(k);
         let w = self.keys[k].waiters.pop_front(&mut self.waiters)?;
+        self.refront(k, front);
         self.waiting -= 1;
         Some(w)
     }
@@ -120,5 +126,24 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     #[cfg(test)]
     pub(crate) fn is_granted(&self, w: WaiterId) -> bool {
         self.waiters[w].grant.is_some()
+    }
+
+    /// The arrival number of `k`'s oldest waiter.
+    fn front_seq(&self, k: KeyId) -> Option<u64> {
+        self.keys[k].waiters.front().map(|w| self.waiters[w].seq)
+    }
+
+    /// Keeps `k`'s entry in [`State::fronts`] at its oldest waiter, after its queue changed
+    /// from having `before` in front.
+    fn refront(&mut self, k: KeyId, before: Option<u64>) {
+        let after = self.front_seq(k);
+        if after != before {
+            if let Some(seq) = before {
+                self.fronts.remove(&(seq, k));
+            }
+            if let Some(seq) = after {
+                self.fronts.insert((seq, k));
+            }
+        }
     }
 }
