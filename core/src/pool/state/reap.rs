@@ -5,7 +5,6 @@
 //! round with nothing due costs a look at the first entry and a short sweep for empty keys, so its
 //! cost does not grow with the number of keys or idle connections.
 
-use std::collections::VecDeque;
 use std::hash::Hash;
 use std::time::Instant;
 
@@ -83,16 +82,21 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.forget_due(k);
         let ks = &mut self.keys[k];
         let before = ks.idle.len();
-        let mut kept = VecDeque::with_capacity(before);
         let (mut unusable, mut next) = (0, None::<Instant>);
-        for idle in ks.idle.drain(..) {
+        // Once around the list in place, oldest first: what is kept goes back in the same order,
+        // with no new list to allocate.
+        for _ in 0..before {
+            let idle = ks
+                .idle
+                .pop_front()
+                .expect("the list holds `before` connections");
             match idle.reap_check(now) {
                 Ok(()) => {
                     next = match (next, idle.expires) {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
                     };
-                    kept.push_back(idle);
+                    ks.idle.push_back(idle);
                 }
                 Err(why) => {
                     unusable += u64::from(why == Spent::Unusable);
@@ -100,7 +104,6 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
                 }
             }
         }
-        ks.idle = kept;
         let closed = before - ks.idle.len();
         ks.counts.unusable += unusable;
         ks.counts.expired += closed as u64 - unusable;
