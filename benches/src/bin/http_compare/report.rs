@@ -191,17 +191,18 @@ pub(super) fn print_report(
         .iter()
         .map(|&(name, kind)| (Workload::Sequential, Kind::FuseboxTokio, name, kind))
         .collect();
+    let bare = "bare hyper";
     pairs.extend([
         (
             Workload::Sequential,
             Kind::FuseboxTokio,
-            "bare hyper",
+            bare,
             Kind::BareTokio,
         ),
         (
             Workload::Sequential,
             Kind::FuseboxSmol,
-            "bare hyper",
+            bare,
             Kind::BareSmol,
         ),
         (
@@ -210,25 +211,14 @@ pub(super) fn print_report(
             "hyper-util",
             Kind::HyperUtil,
         ),
-        (
-            Workload::Big,
-            Kind::FuseboxTokio,
-            "bare hyper",
-            Kind::BareTokio,
-        ),
-        (
-            Workload::Big,
-            Kind::FuseboxSmol,
-            "bare hyper",
-            Kind::BareSmol,
-        ),
+        (Workload::Big, Kind::FuseboxTokio, bare, Kind::BareTokio),
+        (Workload::Big, Kind::FuseboxSmol, bare, Kind::BareSmol),
     ]);
     println!(
         "fusebox Client against each peer on the same runtime (bare hyper on both, the others on \
-         tokio): \
-         requests per second, ours divided by theirs, as the ratio of the medians and as the \
-         median of the per-round ratios (each pairs two neighbouring runs); and client CPU per \
-         request, theirs divided by ours (above 1: fusebox uses less):\n"
+         tokio): requests per second, ours divided by theirs, as the ratio of the medians and as \
+         the median of the per-round ratios (each pairs two neighbouring runs); and client CPU \
+         per request, theirs divided by ours (above 1: fusebox uses less):\n"
     );
     let cpu = |workload: Workload, kind: Kind| {
         cells
