@@ -32,6 +32,7 @@ fn colour(kind: Kind) -> RGBColor {
         Kind::FuseTokio => RGBColor(95, 160, 215),
         Kind::FuseboxSmol => RGBColor(23, 190, 207),
         Kind::FuseSmol => RGBColor(120, 215, 225),
+        Kind::BareTokio | Kind::BareSmol => RGBColor(148, 103, 189),
         Kind::HyperUtil => RGBColor(255, 127, 14),
         Kind::Reqwest => RGBColor(44, 160, 44),
         Kind::Unpooled => RGBColor(150, 150, 150),

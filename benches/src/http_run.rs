@@ -87,9 +87,9 @@ impl Workload {
     }
 
     /// Whether `kind` runs this workload: the HTTPS clients run the HTTPS workload, the others
-    /// the plain ones.
+    /// the plain ones; a single-connection client only those of one task.
     pub fn runs(self, kind: Kind) -> bool {
-        kind.is_https() == self.is_https()
+        kind.is_https() == self.is_https() && (self.tasks() == 1 || !kind.is_single_connection())
     }
 
     /// The client the others are compared with in the table: fusebox's `Client` on tokio, over

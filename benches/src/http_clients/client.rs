@@ -18,6 +18,7 @@ use hyper_util::client::legacy::Client as LegacyClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use super::bare::Bare;
 use super::{Kind, MAX_PER_HOST, Target, Urls};
 
 /// A client, made on the runtime it runs on; cheap to clone (clones share the pool).
@@ -35,6 +36,8 @@ pub enum BenchClient {
     Unpooled(TokioRuntime, Arc<Urls>, HeaderValue),
     /// A new TLS connection per request, dialed by fusebox-tokio.
     UnpooledTls(Box<UnpooledTls>),
+    /// Bare hyper on either runtime: one kept-alive connection, no pool.
+    Bare(Arc<Bare>),
 }
 
 /// What [`BenchClient::UnpooledTls`] needs for each connection.
@@ -84,9 +87,9 @@ impl BenchClient {
                     .map_err(|e| format!("reqwest: {e}"))?;
                 Ok(BenchClient::Reqwest(client, urls))
             }
+            Kind::BareTokio => Ok(BenchClient::Bare(Arc::new(Bare::tokio(urls)?))),
             Kind::Unpooled => {
-                let host = HeaderValue::from_str(&format!("{}:{}", urls.host, urls.port))
-                    .map_err(|e| e.to_string())?;
+                let host = host_header(&urls)?;
                 Ok(BenchClient::Unpooled(rt, urls, host))
             }
             Kind::FuseboxHttps => {
@@ -99,8 +102,7 @@ impl BenchClient {
                 Ok(BenchClient::Fusebox(client, urls))
             }
             Kind::UnpooledHttps => {
-                let host = HeaderValue::from_str(&format!("{}:{}", urls.host, urls.port))
-                    .map_err(|e| e.to_string())?;
+                let host = host_header(&urls)?;
                 let connector = TlsConnector::from(urls.tls()?.rustls_config().clone());
                 let name = ServerName::try_from(urls.host.clone())
                     .map_err(|e| format!("server name {}: {e}", urls.host))?;
@@ -112,7 +114,9 @@ impl BenchClient {
                     name,
                 })))
             }
-            Kind::FuseboxSmol | Kind::FuseSmol => Err(format!("{kind} does not run on tokio")),
+            Kind::FuseboxSmol | Kind::FuseSmol | Kind::BareSmol => {
+                Err(format!("{kind} does not run on tokio"))
+            }
         }
     }
 
@@ -125,6 +129,7 @@ impl BenchClient {
         match kind {
             Kind::FuseboxSmol => Ok(BenchClient::Fusebox(fusebox_client(rt)?, urls)),
             Kind::FuseSmol => Ok(BenchClient::Fuse(fuse_client(fusebox_client(rt)?, &urls)?)),
+            Kind::BareSmol => Ok(BenchClient::Bare(Arc::new(Bare::smol(rt, urls)?))),
             _ => Err(format!("{kind} does not run on smol")),
         }
     }
@@ -199,6 +204,7 @@ impl BenchClient {
                     .map_err(|e| format!("TLS handshake: {e}"))?;
                 unpooled_get(HyperIo::new(io), tls.host.clone(), target).await?
             }
+            BenchClient::Bare(bare) => bare.get(target).await?,
         };
         if status != StatusCode::OK || len != target.len() {
             return Err(format!(
@@ -226,6 +232,11 @@ fn fuse_client(client: Client, urls: &Urls) -> Result<FuseClient, String> {
     FuseClient::builder(client, &urls.base)
         .build()
         .map_err(|e| format!("fuse client: {e}"))
+}
+
+/// The `Host` header of requests to the server at `urls`.
+pub(super) fn host_header(urls: &Urls) -> Result<HeaderValue, String> {
+    HeaderValue::from_str(&format!("{}:{}", urls.host, urls.port)).map_err(|e| e.to_string())
 }
 
 /// One request on a connection of its own, just dialed (and for HTTPS, TLS-handshaken):

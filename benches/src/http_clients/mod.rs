@@ -1,6 +1,6 @@
 //! The HTTP clients `http_compare` measures, behind one enum so that a round can drive any of
 //! them: fusebox's [`Client`] and [`FuseClient`] (on tokio or on smol), hyper-util's pooled
-//! legacy client, reqwest, and a new connection per request; over HTTPS, fusebox's pooled
+//! legacy client, reqwest, a new connection per request, and bare hyper on each runtime; over HTTPS, fusebox's pooled
 //! [`Client`] and a new TLS connection per request.
 //!
 //! Every client reads the whole response body into [`Bytes`], as fusebox always does, and every
@@ -13,8 +13,10 @@ use http::Uri;
 
 use crate::http_server::{BIG_LEN, SMALL_LEN};
 
+mod bare;
 mod client;
 
+pub use bare::Bare;
 pub use client::{BenchClient, UnpooledTls};
 
 /// The most connections to the server that a pooled client may hold (fusebox enforces it; the
@@ -49,6 +51,15 @@ pub enum Kind {
     /// hyper HTTP/1.1 handshake (what fusebox's `Connector` does for an `http` origin), one
     /// request, then the connection is closed. No pool.
     Unpooled,
+    /// Bare hyper on tokio, the floor fusebox on tokio is measured against: hyper's
+    /// `client::conn::http1` over one kept-alive `tokio::net::TcpStream` (`TCP_NODELAY`)
+    /// through hyper-util's `TokioIo` (hyper reads into its own buffer, no copy), its driver on
+    /// `tokio::spawn`; no pool, no timeout.
+    BareTokio,
+    /// Bare hyper on smol, the floor fusebox on smol is measured against: hyper's
+    /// `client::conn::http1` over one kept-alive `smol::net::TcpStream` (`TCP_NODELAY`) through
+    /// fusebox's [`HyperIo`], its driver on the same executor; no pool, no timeout.
+    BareSmol,
     /// fusebox's pooled [`Client`] on tokio, over HTTPS, trusting only the bench's CA.
     FuseboxHttps,
     /// A new TLS connection per request: as [`Kind::Unpooled`], with a TLS handshake (futures-
@@ -59,11 +70,13 @@ pub enum Kind {
 
 impl Kind {
     /// Every client, in the order of the table.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 11] = [
         Kind::FuseboxTokio,
         Kind::FuseTokio,
+        Kind::BareTokio,
         Kind::FuseboxSmol,
         Kind::FuseSmol,
+        Kind::BareSmol,
         Kind::HyperUtil,
         Kind::Reqwest,
         Kind::Unpooled,
@@ -74,7 +87,7 @@ impl Kind {
     /// The runtime the client runs on.
     pub fn runtime(self) -> Runtime {
         match self {
-            Kind::FuseboxSmol | Kind::FuseSmol => Runtime::Smol,
+            Kind::FuseboxSmol | Kind::FuseSmol | Kind::BareSmol => Runtime::Smol,
             _ => Runtime::Tokio,
         }
     }
@@ -86,6 +99,8 @@ impl Kind {
             Kind::FuseTokio => "fusebox FuseClient (tokio)",
             Kind::FuseboxSmol => "fusebox Client (smol)",
             Kind::FuseSmol => "fusebox FuseClient (smol)",
+            Kind::BareSmol => "bare hyper, one connection (smol)",
+            Kind::BareTokio => "bare hyper, one connection (tokio)",
             Kind::HyperUtil => "hyper-util legacy Client (tokio)",
             Kind::Reqwest => "reqwest (tokio)",
             Kind::Unpooled => "unpooled: new connection per request (tokio)",
@@ -95,13 +110,16 @@ impl Kind {
     }
 
     /// A short name for the command line: `fusebox-tokio`, `fuse-tokio`, `fusebox-smol`,
-    /// `fuse-smol`, `hyper-util`, `reqwest`, `unpooled`, `fusebox-https`, `unpooled-https`.
+    /// `fuse-smol`, `bare-smol`, `bare-tokio`, `hyper-util`, `reqwest`, `unpooled`,
+    /// `fusebox-https`, `unpooled-https`.
     pub fn id(self) -> &'static str {
         match self {
             Kind::FuseboxTokio => "fusebox-tokio",
             Kind::FuseTokio => "fuse-tokio",
             Kind::FuseboxSmol => "fusebox-smol",
             Kind::FuseSmol => "fuse-smol",
+            Kind::BareSmol => "bare-smol",
+            Kind::BareTokio => "bare-tokio",
             Kind::HyperUtil => "hyper-util",
             Kind::Reqwest => "reqwest",
             Kind::Unpooled => "unpooled",
@@ -120,6 +138,12 @@ impl Kind {
                 | Kind::FuseSmol
                 | Kind::FuseboxHttps
         )
+    }
+
+    /// Whether the client has a single connection (bare hyper): it runs only the one-task
+    /// workloads, as 64 tasks on one connection would measure a queue.
+    pub fn is_single_connection(self) -> bool {
+        matches!(self, Kind::BareSmol | Kind::BareTokio)
     }
 
     /// Whether the client speaks HTTPS (to the server's HTTPS port) rather than plain HTTP.

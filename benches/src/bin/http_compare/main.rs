@@ -1,5 +1,5 @@
-//! HTTP/1.1 client throughput and latency: fusebox against hyper-util, reqwest and a new
-//! connection per request.
+//! HTTP/1.1 client throughput and latency: fusebox against hyper-util, reqwest, a new
+//! connection per request and bare hyper.
 //!
 //! Run with `cargo run --release -p fusebox-benches --features peers --bin http_compare
 //! [-- --quick] [-- --svg PATH]`.
@@ -21,6 +21,10 @@
 //! - *unpooled*, the seed's "before": a new TCP connection per request, dialed by
 //!   fusebox-tokio, through fusebox's `HyperIo` and a hyper HTTP/1.1 handshake (what fusebox's
 //!   `Connector` does for each connection), one request, then closed; on tokio.
+//! - *bare hyper*, the floor for fusebox on each runtime (one-task workloads only): hyper's
+//!   `client::conn::http1` over one kept-alive TCP stream, no pool; on tokio over
+//!   `tokio::net::TcpStream` through hyper-util's `TokioIo` (hyper reads into its own buffer),
+//!   on smol over `smol::net::TcpStream` through fusebox's `HyperIo`.
 //!
 //! Over HTTPS, against a second port of the same server that serves the same routes over TLS
 //! (rustls, ring provider; a certificate for 127.0.0.1 issued at startup by a certificate
@@ -56,7 +60,8 @@
 //! The output ends with three lines for the sequential small-body workload on tokio: fusebox
 //! `Client`'s requests per second divided by hyper-util's, by reqwest's and by the unpooled
 //! client's; then one line for the HTTPS workload: the pooled fusebox `Client`'s requests per
-//! second divided by the unpooled TLS client's.
+//! second divided by the unpooled TLS client's; and two for bare hyper: fusebox `Client` on
+//! each runtime divided by bare hyper on the same runtime.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
@@ -77,8 +82,8 @@ use report::print_report;
 
 const USAGE: &str = "usage: http_compare [--quick] [--svg PATH] [--clients ID,..] \
                      [--workloads ID,..]\n\
-                     clients: fusebox-tokio fuse-tokio fusebox-smol fuse-smol hyper-util reqwest \
-                     unpooled fusebox-https unpooled-https\n\
+                     clients: fusebox-tokio fuse-tokio bare-tokio fusebox-smol fuse-smol bare-smol \
+                     hyper-util reqwest unpooled fusebox-https unpooled-https\n\
                      workloads: sequential concurrent big https\n\
                      (the https workload runs only the -https clients, the others only the rest)\n\
                      (--clients and --workloads run a subset, to profile one client)";

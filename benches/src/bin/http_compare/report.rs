@@ -40,7 +40,10 @@ pub(super) fn print_report(
             "cargo run --release -p fusebox-benches --features peers --bin http_compare --{flags}"
         ),
     };
-    println!("# HTTP/1.1 clients: fusebox, hyper-util, reqwest, a new connection per request\n");
+    println!(
+        "# HTTP/1.1 clients: fusebox, hyper-util, reqwest, a new connection per request, bare \
+         hyper\n"
+    );
     println!("- command: `{command}`");
     println!("- machine: {}", machine());
     if let Some(load) = load_average() {
@@ -78,6 +81,14 @@ pub(super) fn print_report(
         "- unpooled (the seed's \"before\"): per request, fusebox-tokio's dialer, fusebox's \
          `HyperIo` and a raw hyper HTTP/1.1 handshake (what fusebox's `Connector` does per \
          connection, without the pool), one request, then the connection is dropped"
+    );
+    println!(
+        "- bare hyper: hyper's `client::conn::http1` over one kept-alive TCP stream \
+         (`TCP_NODELAY`), no pool and no timeout, one-task workloads only: what the runtime and \
+         hyper allow without fusebox; on tokio a `tokio::net::TcpStream` through hyper-util's \
+         `TokioIo` (hyper reads into its own buffer), its driver on `tokio::spawn`; on smol a \
+         `smol::net::TcpStream` through fusebox's `HyperIo`, as fusebox on smol reads, its \
+         driver on the same executor"
     );
     println!(
         "- HTTPS: the same server on a second port, over TLS (rustls, ring provider, TLS 1.3 \
@@ -169,58 +180,101 @@ pub(super) fn print_report(
         println!();
     }
 
-    let sequential = |kind: Kind| {
-        cells
-            .get(&(Workload::Sequential, kind))
-            .and_then(|c| c.rate)
-    };
-    let ours = sequential(Kind::FuseboxTokio);
-    let peers = [
+    let rate = |workload: Workload, kind: Kind| cells.get(&(workload, kind)).and_then(|c| c.rate);
+    let tokio_peers = [
         ("hyper-util", Kind::HyperUtil),
         ("reqwest", Kind::Reqwest),
         ("unpooled", Kind::Unpooled),
     ];
+    // (workload, ours, theirs' name, theirs): every pair the detailed lines compare.
+    let mut pairs: Vec<(Workload, Kind, &str, Kind)> = tokio_peers
+        .iter()
+        .map(|&(name, kind)| (Workload::Sequential, Kind::FuseboxTokio, name, kind))
+        .collect();
+    let bare = "bare hyper";
+    pairs.extend([
+        (
+            Workload::Sequential,
+            Kind::FuseboxTokio,
+            bare,
+            Kind::BareTokio,
+        ),
+        (
+            Workload::Sequential,
+            Kind::FuseboxSmol,
+            bare,
+            Kind::BareSmol,
+        ),
+        (
+            Workload::Big,
+            Kind::FuseboxTokio,
+            "hyper-util",
+            Kind::HyperUtil,
+        ),
+        (Workload::Big, Kind::FuseboxTokio, bare, Kind::BareTokio),
+        (Workload::Big, Kind::FuseboxSmol, bare, Kind::BareSmol),
+    ]);
     println!(
-        "Sequential 100 B on tokio, fusebox Client against each peer: requests per second, ours \
-         divided by theirs, as the ratio of the medians and as the median of the per-round \
-         ratios (each pairs two neighbouring runs); and client CPU per request, theirs divided \
-         by ours (above 1: fusebox uses less):\n"
+        "fusebox Client against each peer on the same runtime (bare hyper on both, the others on \
+         tokio): requests per second, ours divided by theirs, as the ratio of the medians and as \
+         the median of the per-round ratios (each pairs two neighbouring runs); and client CPU \
+         per request, theirs divided by ours (above 1: fusebox uses less):\n"
     );
-    let cpu = |kind: Kind| {
+    let cpu = |workload: Workload, kind: Kind| {
         cells
-            .get(&(Workload::Sequential, kind))
+            .get(&(workload, kind))
             .and_then(|c| c.client_cpu)
             .map(|d| d.as_secs_f64())
     };
-    for (name, kind) in peers {
-        let paired = paired_ratio(results, Kind::FuseboxTokio, kind);
+    for (workload, ours, name, theirs) in pairs {
+        if !cells.contains_key(&(workload, ours)) || !cells.contains_key(&(workload, theirs)) {
+            continue;
+        }
+        let paired = paired_ratio(results, workload, ours, theirs);
         println!(
-            "- fusebox/{name}: ratio of medians {}, median of per-round ratios {}; CPU per \
+            "- {}, {}/{name}: ratio of medians {}, median of per-round ratios {}; CPU per \
              request {name}/fusebox {}",
-            format_ratio(ours, sequential(kind)),
+            workload.name(),
+            ours.name(),
+            format_ratio(rate(workload, ours), rate(workload, theirs)),
             paired.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}")),
-            format_ratio(cpu(kind), cpu(Kind::FuseboxTokio))
+            format_ratio(cpu(workload, theirs), cpu(workload, ours))
         );
     }
     println!();
-    for (name, kind) in peers {
-        println!("fusebox/{name}: {}", format_ratio(ours, sequential(kind)));
+    let sequential = |kind: Kind| rate(Workload::Sequential, kind);
+    for (name, kind) in tokio_peers {
+        println!(
+            "fusebox/{name}: {}",
+            format_ratio(sequential(Kind::FuseboxTokio), sequential(kind))
+        );
     }
-    let https = |kind: Kind| cells.get(&(Workload::Https, kind)).and_then(|c| c.rate);
     println!(
         "fusebox-https/unpooled-https: {}",
-        format_ratio(https(Kind::FuseboxHttps), https(Kind::UnpooledHttps))
+        format_ratio(
+            rate(Workload::Https, Kind::FuseboxHttps),
+            rate(Workload::Https, Kind::UnpooledHttps)
+        )
+    );
+    println!(
+        "fusebox-tokio/bare-hyper-tokio: {}",
+        format_ratio(sequential(Kind::FuseboxTokio), sequential(Kind::BareTokio))
+    );
+    println!(
+        "fusebox-smol/bare-hyper-smol: {}",
+        format_ratio(sequential(Kind::FuseboxSmol), sequential(Kind::BareSmol))
     );
 }
 
-/// The median over rounds of `ours / theirs` in the sequential workload, rounds paired by index.
+/// The median over rounds of `ours / theirs` in `workload`, rounds paired by index.
 fn paired_ratio(
     results: &HashMap<(Workload, Kind), Vec<Result<RoundResult, String>>>,
+    workload: Workload,
     ours: Kind,
     theirs: Kind,
 ) -> Option<f64> {
-    let ours = results.get(&(Workload::Sequential, ours))?;
-    let theirs = results.get(&(Workload::Sequential, theirs))?;
+    let ours = results.get(&(workload, ours))?;
+    let theirs = results.get(&(workload, theirs))?;
     let ratios: Vec<f64> = ours
         .iter()
         .zip(theirs)
