@@ -16,7 +16,7 @@
 
 use std::hash::{BuildHasher, Hash};
 
-use foldhash::fast::RandomState;
+use foldhash::quality::RandomState;
 use parking_lot::{Mutex, MutexGuard};
 
 use super::state::{Limits, State};
@@ -33,7 +33,8 @@ struct Shard<K, C>(Mutex<State<K, C>>);
 pub(super) struct Shards<K, C> {
     shards: Box<[Shard<K, C>]>,
     /// Picks a key's shard. A hasher of its own, so that a shard's index does not see its keys
-    /// all agree in the hash bits the router used.
+    /// all agree in the hash bits the router used; foldhash's quality variant, as the fast one
+    /// left one shard of 16 with 18 of 1000 small integer keys under some seed.
     router: RandomState,
 }
 
@@ -57,7 +58,8 @@ impl<K: Eq + Hash + Clone, C> Shards<K, C> {
     pub(super) fn of(&self, key: &K) -> usize {
         match self.shards.len() {
             1 => 0,
-            n => (self.router.hash_one(key) as usize) % n,
+            // The hash's high bits, scaled to `n`.
+            n => ((u128::from(self.router.hash_one(key)) * n as u128) >> 64) as usize,
         }
     }
 
