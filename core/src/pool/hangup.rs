@@ -61,8 +61,10 @@ impl Hangup {
 
     /// Tells the pool that the connection is closed.
     pub fn raise(&self) {
-        self.raised.store(true, Ordering::Release);
-        self.signal.raise(self.key);
+        // The first raise names the key to the reaper; later ones have nothing to add.
+        if !self.raised.swap(true, Ordering::AcqRel) {
+            self.signal.raise(self.key);
+        }
     }
 
     /// Whether [`raise`](Hangup::raise) was called.
@@ -103,5 +105,25 @@ impl Signal {
         let mut keys = self.keys.lock();
         into.append(&mut keys);
         !into.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_names_its_key_once_however_often_it_raises() {
+        let signal = Arc::new(Signal::default());
+        let hangup = Hangup::new(Arc::default(), signal.clone(), (3, 7));
+        let mut keys = Vec::new();
+        assert!(!signal.take(&mut keys), "nothing raised yet");
+        hangup.raise();
+        hangup.clone().raise();
+        assert!(hangup.is_raised());
+        assert!(signal.take(&mut keys));
+        assert_eq!(keys, [(3, 7)]);
+        keys.clear();
+        assert!(!signal.take(&mut keys), "taken once");
     }
 }
