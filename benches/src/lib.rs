@@ -12,8 +12,9 @@
 //! (`conn`), the round's time bound (`watchdog`), the recovery figures (`recovery_*`), the
 //! machine's description (`machine`), CPU accounting (`http_cpu`) and medians, ratios and
 //! markdown tables (`report`). With `peers`: one small adapter per pool (`pool_peers`), the task
-//! loops (`workload`), one measured round on each runtime (`run_tokio`, `run_smol`), the breaker
-//! and HTTP comparisons (`breaker_*`, `http_*`, `fuse_alloc`) and the charts (`*_chart`).
+//! loops (`workload`), one measured round on each runtime (`run_tokio`, `run_smol`), the pool at
+//! scale (`scale`), the breaker and HTTP comparisons (`breaker_*`, `http_*`, `fuse_alloc`) and
+//! the charts (`*_chart`).
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "peers")]
@@ -48,6 +49,8 @@ pub mod report;
 pub mod run_smol;
 #[cfg(feature = "peers")]
 pub mod run_tokio;
+#[cfg(feature = "peers")]
+pub mod scale;
 pub mod watchdog;
 #[cfg(feature = "peers")]
 pub mod workload;
