@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use fusebox_core::{Pool, Wait};
 use fusebox_tokio::TokioRuntime;
 
-use super::table::{figures_row, format_figure, keys_label, median_of, met, section, verdict};
+use super::table::{figures_row, format_figure, keys_label, median_of, met, section};
 use super::{Keys, Order, Plan, ns_per_op};
 use crate::conn::CounterFactory;
 use crate::pool_peers::{BenchPool, Deadpool};
@@ -229,13 +229,8 @@ pub fn evicting_row(plan: &Plan) {
     eprintln!("evicting acquire: {cells:?} ns, evictions per op at least {evictions}");
     let goal =
         cells[cells.len() - 1].map_or("-".to_owned(), |ns| met(ns < 2000.0, "< 2 us at 10^4"));
-    let mut row = vec!["fusebox-tokio".to_owned()];
-    row.extend(cells.iter().map(|&c| format_figure(c)));
-    row.extend([
-        verdict(cells[0], cells[cells.len() - 1]),
-        format!("{evictions:.2}"),
-        goal,
-    ]);
+    let mut row = figures_row("fusebox-tokio", &cells);
+    row.extend([format!("{evictions:.2}"), goal]);
     table.row(row);
     let note = format!(
         "ns per acquire+drop that evicts: `max_total` = N, one task cycling through 2N keys; \

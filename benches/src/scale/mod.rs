@@ -66,7 +66,7 @@ impl Plan {
         let scale = if quick { 1 } else { 4 };
         Plan {
             quick,
-            runs: if quick { 3 } else { 5 },
+            runs: if quick { 3 } else { 7 },
             acquire: Run {
                 ops: 250_000 * scale,
                 warmup: 25_000 * scale,
@@ -78,7 +78,7 @@ impl Plan {
             },
             ticks: if quick { 3 } else { 5 },
             tick_pools: if quick { 1 } else { 3 },
-            latency_runs: if quick { 1 } else { 3 },
+            latency_runs: if quick { 1 } else { 5 },
             evict: Run {
                 ops: 25_000 * scale,
                 warmup: 2_500 * scale,
