@@ -33,7 +33,7 @@ impl Connection for Timed {
 /// returned, group 1 at the second, and so on, so each tick finds one percent due. The others, and
 /// every connection of the key `spared`, keep the pool's timeout.
 #[derive(Clone, Copy, Debug)]
-pub struct Plan {
+pub struct Expiry {
     /// How many groups of one percent expire, one per tick; 0 for none.
     pub groups: u64,
     /// The reaper's interval.
@@ -42,10 +42,10 @@ pub struct Plan {
     pub spared: Option<u32>,
 }
 
-impl Plan {
+impl Expiry {
     /// No connection with a timeout of its own.
-    pub fn none(interval: Duration) -> Plan {
-        Plan {
+    pub fn none(interval: Duration) -> Expiry {
+        Expiry {
             groups: 0,
             interval,
             spared: None,
@@ -62,18 +62,18 @@ impl Plan {
     }
 }
 
-/// Makes [`Timed`] connections at once, numbering them to follow the [`Plan`].
+/// Makes [`Timed`] connections at once, numbering them to follow the [`Expiry`] plan.
 #[derive(Clone, Debug)]
 pub struct TimedFactory {
-    plan: Plan,
+    expiry: Expiry,
     made: Arc<AtomicU64>,
 }
 
 impl TimedFactory {
-    /// A factory following `plan`.
-    pub fn new(plan: Plan) -> TimedFactory {
+    /// A factory following `expiry`.
+    pub fn new(expiry: Expiry) -> TimedFactory {
         TimedFactory {
-            plan,
+            expiry,
             made: Arc::default(),
         }
     }
@@ -86,7 +86,7 @@ impl Connect<u32> for TimedFactory {
     async fn connect(&self, key: &u32) -> Result<Timed, Infallible> {
         let serial = self.made.fetch_add(1, Ordering::Relaxed);
         Ok(Timed {
-            timeout: self.plan.timeout(*key, serial),
+            timeout: self.expiry.timeout(*key, serial),
             uses: 0,
         })
     }
@@ -99,7 +99,7 @@ mod tests {
     #[test]
     fn one_percent_per_group_expires_one_tick_later_each() {
         let interval = Duration::from_millis(20);
-        let plan = Plan {
+        let plan = Expiry {
             groups: 3,
             interval,
             spared: Some(7),
@@ -109,6 +109,6 @@ mod tests {
         assert_eq!(timeouts[0], Duration::from_millis(10));
         assert_eq!(timeouts[2], Duration::from_millis(50));
         assert_eq!(plan.timeout(7, 0), None);
-        assert_eq!(Plan::none(interval).timeout(1, 0), None);
+        assert_eq!(Expiry::none(interval).timeout(1, 0), None);
     }
 }

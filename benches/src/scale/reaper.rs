@@ -2,7 +2,7 @@
 //! another key waits while a round runs.
 //!
 //! Every key holds `per_key` idle connections of [`Timed`](super::conn::Timed); with
-//! `expiring`, one percent of them are due at each tick (see [`Plan`]), else none is. The pool's
+//! `expiring`, one percent of them are due at each tick (see [`Expiry`]), else none is. The pool's
 //! own idle timeout is an hour, so nothing else expires.
 
 use std::sync::Arc;
@@ -12,8 +12,8 @@ use fusebox_core::rt::{ManualClock, ManualSpawner};
 use fusebox_core::{Connect, Pool, Wait};
 use fusebox_tokio::TokioRuntime;
 
-use super::Plan as RunPlan;
-use super::conn::{Plan, TimedFactory};
+use super::Plan;
+use super::conn::{Expiry, TimedFactory};
 use super::table::{format_figure, met, power_of_ten, section, verdict};
 use crate::report::{Table, median};
 
@@ -93,15 +93,15 @@ pub struct Ticks {
 /// rounds of its reaper.
 pub fn manual_ticks(shape: Shape, expiring: bool, ticks: u32) -> Ticks {
     let (clock, tasks) = (ManualClock::new(), ManualSpawner::new());
-    let plan = match expiring {
-        true => Plan {
+    let expiry = match expiring {
+        true => Expiry {
             groups: u64::from(ticks),
             interval: MANUAL_INTERVAL,
             spared: None,
         },
-        false => Plan::none(MANUAL_INTERVAL),
+        false => Expiry::none(MANUAL_INTERVAL),
     };
-    let pool: TimedPool = Pool::builder(TimedFactory::new(plan))
+    let pool: TimedPool = Pool::builder(TimedFactory::new(expiry))
         .max_per_key(shape.per_key)
         .idle_timeout(NEVER)
         .reap_interval(MANUAL_INTERVAL)
@@ -162,13 +162,13 @@ pub fn latency_during_ticks(shape: Shape, ticking: Ticking, baseline: Duration) 
         .expect("a tokio runtime");
     let interval = ticking.interval.unwrap_or(NEVER);
     let window = ticking.interval.unwrap_or(baseline) * ticking.ticks;
-    let plan = Plan {
+    let expiry = Expiry {
         groups: if ticking.expiring { LATENCY_GROUPS } else { 0 },
         interval,
         spared: Some(HOT),
     };
     let latency = rt.block_on(async {
-        let pool = Pool::builder(TimedFactory::new(plan))
+        let pool = Pool::builder(TimedFactory::new(expiry))
             .max_per_key(shape.per_key)
             .idle_timeout(NEVER)
             .reap_interval(interval)
@@ -228,7 +228,7 @@ async fn hot_loop(pool: TimedPool, window: Duration, max: usize) -> Vec<u32> {
 }
 
 /// Row 3: the reaper CPU per tick at 10^4 and 10^5 idle, none or one percent due.
-pub fn tick_row(plan: &RunPlan) {
+pub fn tick_row(plan: &Plan) {
     let mut header = vec!["due at the tick".to_owned()];
     header.extend(TICK_SHAPES.map(shape_label));
     header.extend(["verdict", "expired per tick", "goal"].map(str::to_owned));
@@ -267,7 +267,7 @@ pub fn tick_row(plan: &RunPlan) {
 }
 
 /// Row 4: acquire latency during reaper ticks at 10^5 idle, against a baseline with none.
-pub fn latency_row(plan: &RunPlan) {
+pub fn latency_row(plan: &Plan) {
     let shape = TICK_SHAPES[1];
     let header = [
         "due at each tick",
