@@ -2,7 +2,9 @@
 //!
 //! Each task loops get-and-drop (pool_compare's `task_loop`) on a tokio multi-thread runtime of
 //! two workers. fusebox: one pool, task `i` on key `i`, one connection per key. deadpool: one
-//! pool of one object per task, which is what a keyed user of deadpool would build.
+//! pool of one object per task, which is what a keyed user of deadpool would build. No pool: a
+//! connection allocated and freed per operation, sharing nothing between the tasks, so its
+//! scaling is what the two cores give at the time (less than 2.0 when others load them).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,7 +14,7 @@ use fusebox_tokio::TokioRuntime;
 
 use super::Plan;
 use super::table::section;
-use crate::conn::CounterFactory;
+use crate::conn::{Counter, CounterFactory};
 use crate::pool_peers::{BenchPool, Deadpool};
 use crate::report::{Rate, Table, ratio};
 use crate::watchdog::{Limits, Progress, Stall, bounded, in_warm_up, watch};
@@ -36,6 +38,18 @@ impl BenchPool for OnKey {
     }
 }
 
+/// A connection made for each get and freed at its drop, as a [`BenchPool`].
+#[derive(Clone, Copy, Debug)]
+pub struct Unpooled;
+
+impl BenchPool for Unpooled {
+    type Guard<'a> = Box<Counter>;
+
+    async fn get(&self) -> Self::Guard<'_> {
+        Box::default()
+    }
+}
+
 /// The pools whose tasks are measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Peer {
@@ -43,6 +57,9 @@ pub enum Peer {
     Fusebox,
     /// A deadpool pool per task.
     Deadpool,
+    /// No pool: each get allocates a connection and the drop frees it; what the machine allows
+    /// two tasks that share nothing at that moment.
+    Unpooled,
 }
 
 /// Operations per second of `tasks` tasks, each on its own key (or pool), over one round of
@@ -79,6 +96,10 @@ pub fn ops_per_sec(
             }
             Peer::Deadpool => {
                 let pools = (0..tasks).map(|_| Deadpool::new(1)).collect();
+                measure(pools, ops, warmup, limits).await
+            }
+            Peer::Unpooled => {
+                let pools = (0..tasks).map(|_| Unpooled).collect();
                 measure(pools, ops, warmup, limits).await
             }
         }
@@ -136,6 +157,7 @@ pub fn parallel_row(plan: &Plan) {
     for (peer, name) in [
         (Peer::Fusebox, "fusebox-tokio (one pool)"),
         (Peer::Deadpool, "deadpool (a pool per task)"),
+        (Peer::Unpooled, "no pool (the machine's ceiling)"),
     ] {
         let rate = |tasks| {
             let rounds: Vec<_> = (0..plan.runs)
@@ -168,7 +190,8 @@ pub fn parallel_row(plan: &Plan) {
     }
     let note = format!(
         "Operations per second in all, get-and-drop, {} per task per round; tokio multi-thread, \
-         2 workers; verdict `scales` at 1.5 or more.",
+         2 workers; verdict `scales` at 1.5 or more. `no pool` shares nothing between its tasks: \
+         its ratio is what the shared cores allowed during the run.",
         plan.parallel_ops
     );
     section("6. keys on two cores", &note, &table);
