@@ -23,7 +23,8 @@
 //! 5. *evicting acquire*: `max_total` = N over N keys of one idle connection, one task cycling
 //!    through 2N keys, so that each acquire evicts another key's least recently used one.
 //! 6. *across cores*: get-and-drop, two tasks on two keys against one task on one key (two
-//!    workers); deadpool with a pool per task beside.
+//!    workers); beside it fusebox and deadpool with a pool per task, and no pool at all, whose
+//!    ratio is what the shared cores allowed.
 //! 7. *memory*: resident bytes per idle connection and per waiter, each in a child process.
 //!
 //! Cells are medians of several runs; every loop is bounded by a count (and the hand-off,

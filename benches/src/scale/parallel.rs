@@ -1,8 +1,9 @@
 //! Tasks on keys of their own, on two cores: does a second task on a second key add work done?
 //!
 //! Each task loops get-and-drop (pool_compare's `task_loop`) on a tokio multi-thread runtime of
-//! two workers. fusebox: one pool, task `i` on key `i`, one connection per key. deadpool: one
-//! pool of one object per task, which is what a keyed user of deadpool would build. No pool: a
+//! two workers. fusebox: one pool, task `i` on key `i`, one connection per key; and, to tell
+//! what the tasks meet in one pool from what the path costs, a pool per task. deadpool: one pool
+//! of one object per task, which is what a keyed user of deadpool would build. No pool: a
 //! connection allocated and freed per operation, sharing nothing between the tasks, so its
 //! scaling is what the two cores give at the time (less than 2.0 when others load them).
 
@@ -16,7 +17,7 @@ use super::Plan;
 use super::table::section;
 use crate::conn::{Counter, CounterFactory};
 use crate::pool_peers::{BenchPool, Deadpool};
-use crate::report::{Rate, Table, ratio};
+use crate::report::{Rate, Table};
 use crate::watchdog::{Limits, Progress, Stall, bounded, in_warm_up, watch};
 use crate::workload::{Mode, TokioYield, task_loop};
 
@@ -55,6 +56,9 @@ impl BenchPool for Unpooled {
 pub enum Peer {
     /// One fusebox pool, a key per task.
     Fusebox,
+    /// A fusebox pool per task, as deadpool: what the pool's path costs on two cores when its
+    /// tasks share no pool.
+    FuseboxPerTask,
     /// A deadpool pool per task.
     Deadpool,
     /// No pool: each get allocates a connection and the drop frees it; what the machine allows
@@ -83,13 +87,16 @@ pub fn ops_per_sec(
     let outcome = rt.block_on(async {
         match peer {
             Peer::Fusebox => {
-                let pool = Pool::builder(CounterFactory)
-                    .max_per_key(1)
-                    .runtime(TokioRuntime::new())
-                    .build()
-                    .expect("a valid fusebox configuration");
+                let pool = fusebox();
                 let keys = (0..tasks).map(|key| OnKey {
                     pool: pool.clone(),
+                    key,
+                });
+                measure(keys.collect(), ops, warmup, limits).await
+            }
+            Peer::FuseboxPerTask => {
+                let keys = (0..tasks).map(|key| OnKey {
+                    pool: fusebox(),
                     key,
                 });
                 measure(keys.collect(), ops, warmup, limits).await
@@ -106,6 +113,15 @@ pub fn ops_per_sec(
     });
     rt.shutdown_background();
     outcome
+}
+
+/// A pool of one connection per key; call it inside a tokio runtime.
+fn fusebox() -> Pool<u32, CounterFactory> {
+    Pool::builder(CounterFactory)
+        .max_per_key(1)
+        .runtime(TokioRuntime::new())
+        .build()
+        .expect("a valid fusebox configuration")
 }
 
 async fn measure<B: BenchPool>(
@@ -144,7 +160,15 @@ async fn run<B: BenchPool>(pools: &[B], ops: u64, limits: Limits) -> Result<f64,
     bounded(work, watchdog).await
 }
 
-/// Row 6: one task on one key against two tasks on two keys, deadpool beside.
+const PEERS: [(Peer, &str); 4] = [
+    (Peer::Fusebox, "fusebox-tokio (one pool)"),
+    (Peer::FuseboxPerTask, "fusebox-tokio (a pool per task)"),
+    (Peer::Deadpool, "deadpool (a pool per task)"),
+    (Peer::Unpooled, "no pool (the machine's ceiling)"),
+];
+
+/// Row 6: one task on one key against two tasks on two keys; fusebox and deadpool with a pool per
+/// task, and no pool, beside.
 pub fn parallel_row(plan: &Plan) {
     let header = [
         "pool",
@@ -154,34 +178,37 @@ pub fn parallel_row(plan: &Plan) {
         "verdict",
     ];
     let mut table = Table::new(header);
-    for (peer, name) in [
-        (Peer::Fusebox, "fusebox-tokio (one pool)"),
-        (Peer::Deadpool, "deadpool (a pool per task)"),
-        (Peer::Unpooled, "no pool (the machine's ceiling)"),
-    ] {
-        let rate = |tasks| {
-            let rounds: Vec<_> = (0..plan.runs)
-                .map(|_| {
-                    ops_per_sec(
-                        peer,
-                        tasks,
-                        plan.parallel_ops,
-                        plan.parallel_ops / 8,
-                        plan.limits,
-                    )
-                })
-                .collect();
-            Rate::from_rounds(&rounds)
-        };
-        let (one, two) = (rate(1), rate(2));
-        let scaling = ratio(two, one);
+    // Rounds interleave (A1 A2 B1 B2 C1 C2, A1 ..) so that the load of the shared cores falls on
+    // every pool alike; each round's two-task run follows its one-task run at once.
+    let mut pairs: Vec<Vec<Result<(f64, f64), Stall>>> = vec![Vec::new(); PEERS.len()];
+    for _ in 0..plan.runs {
+        for ((peer, _), pairs) in PEERS.iter().zip(&mut pairs) {
+            if pairs.last().is_some_and(Result::is_err) {
+                continue;
+            }
+            let rate = |tasks| {
+                let warmup = plan.parallel_ops / 8;
+                ops_per_sec(*peer, tasks, plan.parallel_ops, warmup, plan.limits)
+            };
+            pairs.push(rate(1).and_then(|one| Ok((one, rate(2)?))));
+        }
+    }
+    for ((_, name), pairs) in PEERS.iter().zip(&pairs) {
+        let ones: Vec<_> = pairs.iter().map(|p| p.map(|(one, _)| one)).collect();
+        let twos: Vec<_> = pairs.iter().map(|p| p.map(|(_, two)| two)).collect();
+        let (one, two) = (Rate::from_rounds(&ones), Rate::from_rounds(&twos));
+        let ratios: Vec<_> = pairs
+            .iter()
+            .map(|p| p.map(|(one, two)| two / one))
+            .collect();
+        let scaling = Rate::from_rounds(&ratios).per_sec();
         eprintln!("across cores {name}: {one} {two} {scaling:?}");
         let verdict_cell = scaling.map_or("-".to_owned(), |s| match s >= 1.5 {
             true => "scales".to_owned(),
             false => format!("x{s:.2}, not 2"),
         });
         table.row([
-            name.to_owned(),
+            (*name).to_owned(),
             one.to_string(),
             two.to_string(),
             scaling.map_or("-".to_owned(), |s| format!("{s:.2}")),
@@ -190,8 +217,9 @@ pub fn parallel_row(plan: &Plan) {
     }
     let note = format!(
         "Operations per second in all, get-and-drop, {} per task per round; tokio multi-thread, \
-         2 workers; verdict `scales` at 1.5 or more. `no pool` shares nothing between its tasks: \
-         its ratio is what the shared cores allowed during the run.",
+         2 workers; scaling is the median over rounds of the two-task rate divided by the \
+         one-task rate just before it; verdict `scales` at 1.5 or more. `no pool` shares nothing \
+         between its tasks: its ratio is what the shared cores allowed during the run.",
         plan.parallel_ops
     );
     section("6. keys on two cores", &note, &table);
