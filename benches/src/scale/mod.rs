@@ -5,8 +5,8 @@
 //! - [`acquire`]: one task that acquires and drops, over many keys (hot key, round robin,
 //!   random) and under `max_total`, where every acquire evicts another key's idle connection;
 //! - [`handoff`]: one connection handed from task to task along a queue of waiters;
-//! - [`reaper`]: the reaper's round on a manual clock, and the worst acquire latency while it
-//!   runs on a real runtime;
+//! - [`reaper`]: the reaper's round on a manual clock (with its longest poll, [`polls`]), and the
+//!   worst acquire latency while it runs on a real runtime;
 //! - [`parallel`]: two tasks on two keys against one task on one key, on two workers;
 //! - [`memory`]: resident bytes per idle connection and per waiter, each probe in a fresh child
 //!   process so that one probe's freed memory does not hide the next one's.
@@ -20,6 +20,7 @@ pub mod conn;
 pub mod handoff;
 pub mod memory;
 pub mod parallel;
+pub mod polls;
 pub mod reaper;
 pub mod table;
 

@@ -14,6 +14,7 @@ use fusebox_tokio::TokioRuntime;
 
 use super::Plan;
 use super::conn::{Expiry, TimedFactory};
+use super::polls::LongestPoll;
 use super::table::{format_figure, met, power_of_ten, section, verdict};
 use crate::report::{Table, median};
 
@@ -85,6 +86,9 @@ pub struct Ticks {
     /// Microseconds of CPU per round: advancing the clock by the interval, then
     /// `run_until_stalled`, which runs the reaper's round and the closes it spawns.
     pub micros: Vec<f64>,
+    /// The reaper's longest poll in each round, in microseconds: at least its longest hold of one
+    /// shard's lock.
+    pub longest_poll_us: Vec<f64>,
     /// Connections the pool counted as expired over those rounds.
     pub expired: u64,
 }
@@ -93,6 +97,7 @@ pub struct Ticks {
 /// rounds of its reaper.
 pub fn manual_ticks(shape: Shape, expiring: bool, ticks: u32) -> Ticks {
     let (clock, tasks) = (ManualClock::new(), ManualSpawner::new());
+    let timed = LongestPoll::new(tasks.clone());
     let expiry = match expiring {
         true => Expiry {
             groups: u64::from(ticks),
@@ -106,21 +111,28 @@ pub fn manual_ticks(shape: Shape, expiring: bool, ticks: u32) -> Ticks {
         .idle_timeout(NEVER)
         .reap_interval(MANUAL_INTERVAL)
         .clock(Arc::new(clock.clone()))
-        .spawner(Arc::new(tasks.clone()))
+        .spawner(Arc::new(timed.clone()))
         .build()
         .expect("a valid fusebox configuration");
     // The reaper runs to its first sleep, due one interval after the fill.
     tasks.run_until_stalled();
     futures_lite::future::block_on(fill(&pool, shape));
     let mut micros = Vec::with_capacity(ticks as usize);
+    let mut longest_poll_us = Vec::with_capacity(ticks as usize);
+    timed.take();
     for _ in 0..ticks {
         let start = Instant::now();
         clock.advance(MANUAL_INTERVAL);
         tasks.run_until_stalled();
         micros.push(start.elapsed().as_secs_f64() * 1e6);
+        longest_poll_us.push(timed.take().as_secs_f64() * 1e6);
     }
     let expired = pool.stats().total.expired;
-    Ticks { micros, expired }
+    Ticks {
+        micros,
+        longest_poll_us,
+        expired,
+    }
 }
 
 /// What one task's acquires of the hot key took while the reaper ticked.
@@ -231,17 +243,23 @@ async fn hot_loop(pool: TimedPool, window: Duration, max: usize) -> Vec<u32> {
 pub fn tick_row(plan: &Plan) {
     let mut header = vec!["due at the tick".to_owned()];
     header.extend(TICK_SHAPES.map(shape_label));
-    header.extend(["verdict", "expired per tick", "goal"].map(str::to_owned));
+    header.extend(["verdict", "expired per tick", "longest poll us", "goal"].map(str::to_owned));
     let mut table = Table::new(header);
     for expiring in [false, true] {
         let mut cells = Vec::new();
         let mut expired_per_tick = 0.0;
+        let mut longest_poll = 0.0_f64;
         for shape in TICK_SHAPES {
             let mut micros = Vec::new();
             let mut expired = 0;
+            longest_poll = 0.0;
             for _ in 0..plan.tick_pools {
                 let ticks = manual_ticks(shape, expiring, plan.ticks);
                 micros.extend(ticks.micros);
+                longest_poll = ticks
+                    .longest_poll_us
+                    .iter()
+                    .fold(longest_poll, |a, &b| a.max(b));
                 expired += ticks.expired;
             }
             expired_per_tick = expired as f64 / f64::from(plan.ticks * plan.tick_pools as u32);
@@ -257,12 +275,15 @@ pub fn tick_row(plan: &Plan) {
         row.extend(cells.iter().map(|&c| format_figure(c)));
         row.push(verdict(cells[0], cells[cells.len() - 1]));
         row.push(format!("{expired_per_tick:.0}"));
+        row.push(format_figure(Some(longest_poll)));
         row.push(goal);
         table.row(row);
     }
     let note = "us of CPU per reaper tick (`ManualClock::advance` by the interval, then \
                 `ManualSpawner::run_until_stalled`: the round and the closes); expired per tick \
-                at the larger size.";
+                and the reaper's longest poll over all ticks, at the larger size: a poll runs one \
+                batch under a shard's lock, and the next shards' while each is done in one, so it \
+                bounds from above what an acquire waits for the reaper.";
     section("3. reaper CPU per tick", note, &table);
 }
 
