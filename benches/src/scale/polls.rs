@@ -3,7 +3,8 @@
 //! Within one poll the reaper takes a shard's lock, works one bounded batch and releases it; it
 //! yields when that shard has more, else goes on to the next shard in the same poll. So its
 //! longest poll is an upper bound of its longest hold of one lock, what an acquire of that shard
-//! can wait for it, measured with no other thread's noise in the figure.
+//! can wait for it, measured on one thread: only that thread's preemption adds to it, which a
+//! median over ticks leaves out.
 
 use std::future::Future;
 use std::pin::Pin;
