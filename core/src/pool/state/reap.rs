@@ -15,8 +15,9 @@ use super::{Effects, KeyId, Spent, State};
 pub(crate) const BATCH: usize = 256;
 
 /// Keys looked at per batch for emptiness, in turn over the key slab: keys emptied by something
-/// other than the reaper are forgotten within a bounded number of rounds.
-const SWEEP: usize = 32;
+/// other than the reaper are forgotten within a bounded number of rounds. Each shard sweeps, so a
+/// tick with nothing due reads 16 x 8 key slots (with 32 it cost 21 us at 10^4 keys, cold).
+const SWEEP: usize = 8;
 
 /// What a batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
