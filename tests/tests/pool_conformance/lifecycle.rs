@@ -56,6 +56,23 @@ pub(crate) async fn close_fails_waiters_and_closes_idle_then_busy<H: Harness>(h:
     assert_eq!((total.idle, total.busy, total.waiting), (0, 0, 0));
 }
 
+/// `closed()` resolves only once the pool is closed and every connection, the busy one when it
+/// comes back, has been closed (and the reaper has ended).
+pub(crate) async fn closed_waits_for_the_last_connection<H: Harness>(h: &H) {
+    let f = TestFactory::new();
+    let pool = builder(h, &f).max_per_key(2).build().unwrap();
+    drop(pool.acquire(&A, Wait::None).await.unwrap());
+    let busy = pool.acquire(&B, Wait::None).await.unwrap();
+    let done = h.spawn(pool.closed());
+    pool.close();
+    h.settle("the idle connection to close", || f.closed() == [1])
+        .await;
+    assert!(!done.is_finished(), "a busy connection is still open");
+    drop(busy);
+    h.settle("closed() to resolve", || done.is_finished()).await;
+    assert_eq!(f.live(), 0);
+}
+
 /// A connect in flight when the pool closes leaks nothing: whatever the acquire returns, its
 /// connection ends up closed.
 pub(crate) async fn close_with_a_connect_in_flight_leaks_nothing<H: Harness>(h: &H) {

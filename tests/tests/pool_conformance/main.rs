@@ -73,6 +73,7 @@ macro_rules! everywhere {
                 cancel::connect_failure_alone_leaks_nothing,
                 lifecycle::close_fails_waiters_and_closes_idle_then_busy,
                 lifecycle::close_with_a_connect_in_flight_leaks_nothing,
+                lifecycle::closed_waits_for_the_last_connection,
                 lifecycle::dropping_the_pool_closes_idle_connections,
                 handoff::forwarded_grant_is_checked_like_idle,
                 handoff::cancelled_grant_keeps_its_place_for_reuse,
