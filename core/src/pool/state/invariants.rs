@@ -49,6 +49,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             assert!(self.total <= max, "total limit");
         }
         let fronts: std::collections::BTreeSet<_> = (self.keys.iter())
+            .filter(|_| self.limits.max_total.is_some())
             .filter_map(|(k, ks)| ks.waiters.front().map(|w| (self.waiters[w].seq, k)))
             .collect();
         assert_eq!(fronts, self.fronts, "the index of waiting keys");

@@ -125,7 +125,7 @@ pub(crate) struct State<K, C> {
     /// Keys by (a lower bound of) the earliest expiry of their idle connections: see `due.rs`.
     due: BTreeSet<(Instant, KeyId)>,
     /// Keys with waiters, by the arrival number of their oldest: first come, first served across
-    /// keys without a scan of every key.
+    /// keys without a scan of every key. Kept only under `max_total`.
     fronts: BTreeSet<(u64, KeyId)>,
     /// Where the reaper's sweep for empty keys goes on from.
     sweep_at: usize,

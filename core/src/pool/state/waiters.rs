@@ -128,8 +128,11 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.waiters[w].grant.is_some()
     }
 
-    /// The arrival number of `k`'s oldest waiter.
+    /// The arrival number of `k`'s oldest waiter, as [`State::fronts`] indexes it: only
+    /// `max_total` has one key's waiters served before another's, so without it there is no
+    /// index to keep (it cost two B-tree updates a hand-off).
     fn front_seq(&self, k: KeyId) -> Option<u64> {
+        self.limits.max_total?;
         self.keys[k].waiters.front().map(|w| self.waiters[w].seq)
     }
 
