@@ -9,7 +9,7 @@ use event_listener::Event;
 
 use super::shards::Shards;
 use super::state::Limits;
-use super::{BuildError, Inner, Key, Pool, reaper};
+use super::{BuildError, Inner, Key, Pool, ShardRef, reaper};
 use crate::Connect;
 use crate::rt::{Clock, Spawner};
 
@@ -180,7 +180,10 @@ impl<K: Key, F: Connect<K>> Builder<K, F> {
             reap.await;
             drop(running);
         }));
-        Ok(Pool { inner })
+        Ok(Pool {
+            shards: ShardRef::all(&inner),
+            inner,
+        })
     }
 }
 

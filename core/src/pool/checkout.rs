@@ -13,7 +13,7 @@ use futures_lite::FutureExt;
 
 use super::state::{Checkout, Effects, Grant, Idle, KeyId, Spent};
 use super::tickets::{CheckTicket, SlotTicket, WaiterTicket};
-use super::{AcquireError, Inner, Key, Pooled, Wait};
+use super::{AcquireError, Inner, Key, Pooled, ShardRef, Wait};
 use crate::rt::BoxFuture;
 use crate::{Connect, Connection};
 
@@ -30,7 +30,9 @@ type Connecting<'a, K, F> =
 /// slot freed.
 #[must_use = "futures do nothing unless polled"]
 pub struct Acquire<'a, K: Key, F: Connect<K>> {
-    inner: &'a Arc<Inner<K, F>>,
+    /// The pool, as the key's shard holds it: what a guard keeps.
+    link: &'a Arc<ShardRef<K, F>>,
+    inner: &'a Inner<K, F>,
     key: &'a K,
     /// The shard the key lives in.
     shard: usize,
@@ -63,11 +65,12 @@ enum Step<'a, K: Key, F: Connect<K>> {
 }
 
 impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
-    pub(super) fn new(inner: &'a Arc<Inner<K, F>>, key: &'a K, wait: Wait) -> Self {
+    pub(super) fn new(link: &'a Arc<ShardRef<K, F>>, key: &'a K, wait: Wait) -> Self {
         Acquire {
-            inner,
+            link,
+            inner: &link.inner,
             key,
-            shard: inner.state.of(key),
+            shard: link.shard,
             wait,
             step: Step::Start,
         }
@@ -140,7 +143,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
             Err(why) => return self.rejected(k, Some(idle.conn), why, now),
         };
         if idle_for < inner.check_after {
-            return Some(Ok(Pooled::new(inner.clone(), self.shard, k, idle)));
+            return Some(Ok(Pooled::new(self.link.clone(), k, idle)));
         }
         let (ticket, conn) = CheckTicket::new(inner, self.shard, k, idle);
         let Ok(check) = catch_unwind(AssertUnwindSafe(|| conn.check())) else {
@@ -234,7 +237,7 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                 } => match check.as_mut().poll(cx) {
                     Poll::Ready(Some(conn)) => {
                         let (k, idle) = ticket.passed(conn);
-                        Some(Ok(Pooled::new(this.inner.clone(), this.shard, k, idle)))
+                        Some(Ok(Pooled::new(this.link.clone(), k, idle)))
                     }
                     Poll::Ready(None) => {
                         let k = ticket.failed();
@@ -259,7 +262,7 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                         let k = slot.connected();
                         let mut idle = Idle::new(conn, this.inner.clock.now(), &this.inner.limits);
                         this.inner.watch_hangup(this.shard, k, &mut idle);
-                        Some(Ok(Pooled::new(this.inner.clone(), this.shard, k, idle)))
+                        Some(Ok(Pooled::new(this.link.clone(), k, idle)))
                     }
                     Poll::Ready(Err(e)) => {
                         slot.failed();

@@ -5,7 +5,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use super::state::{Effects, Idle, KeyId};
-use super::{Inner, Key};
+use super::{Key, ShardRef};
 use crate::Connect;
 
 /// A connection acquired from a [`Pool`](super::Pool).
@@ -15,23 +15,17 @@ use crate::Connect;
 /// [`discard`](Pooled::discard) instead when it must not be reused.
 #[must_use = "dropping the guard returns the connection at once"]
 pub struct Pooled<K: Key, F: Connect<K>> {
-    inner: Arc<Inner<K, F>>,
-    shard: usize,
+    /// The pool, kept alive, and the shard the key lives in.
+    link: Arc<ShardRef<K, F>>,
     key: KeyId,
     /// `None` only while being discarded or dropped.
     idle: Option<Idle<F::Conn>>,
 }
 
 impl<K: Key, F: Connect<K>> Pooled<K, F> {
-    pub(super) fn new(
-        inner: Arc<Inner<K, F>>,
-        shard: usize,
-        key: KeyId,
-        idle: Idle<F::Conn>,
-    ) -> Self {
+    pub(super) fn new(link: Arc<ShardRef<K, F>>, key: KeyId, idle: Idle<F::Conn>) -> Self {
         Pooled {
-            inner,
-            shard,
+            link,
             key,
             idle: Some(idle),
         }
@@ -43,9 +37,12 @@ impl<K: Key, F: Connect<K>> Pooled<K, F> {
     pub fn discard(mut self) {
         if let Some(idle) = self.idle.take() {
             let mut fx = Effects::new();
-            self.inner.lock(self.shard).discard(self.key, &mut fx);
+            self.link
+                .inner
+                .lock(self.link.shard)
+                .discard(self.key, &mut fx);
             fx.close.push(idle.conn);
-            self.inner.apply(fx);
+            self.link.inner.apply(fx);
         }
     }
 
@@ -77,15 +74,16 @@ impl<K: Key, F: Connect<K>> DerefMut for Pooled<K, F> {
 impl<K: Key, F: Connect<K>> Drop for Pooled<K, F> {
     fn drop(&mut self) {
         if let Some(mut idle) = self.idle.take() {
-            let now = self.inner.clock.now();
+            let now = self.link.inner.clock.now();
             // The connection is asked whether to keep it before locking: no callback runs under
             // the pool's lock, and one that panics counts as "do not keep".
-            let checked = idle.check_in_check(now, &self.inner.limits);
+            let checked = idle.check_in_check(now, &self.link.inner.limits);
             let mut fx = Effects::new();
-            self.inner
-                .lock(self.shard)
+            self.link
+                .inner
+                .lock(self.link.shard)
                 .check_in_checked(self.key, idle, checked, &mut fx);
-            self.inner.apply(fx);
+            self.link.inner.apply(fx);
         }
     }
 }

@@ -84,6 +84,32 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> Key for T {}
 /// [`Pooled`] guard are dropped; its reaper task ends then, and idle connections are closed.
 pub struct Pool<K: Key, F: Connect<K>> {
     inner: Arc<Inner<K, F>>,
+    /// The pool once per shard, for its guards to hold.
+    shards: Arc<[Arc<ShardRef<K, F>>]>,
+}
+
+/// The pool as the guards of one shard hold it: they clone this, not the pool's own `Arc`, so
+/// that guards of different shards never write one reference count from two cores (with one
+/// count, two tasks on two keys ran no faster than one: pool_scale, 0.95x). Aligned so that two
+/// shards' counts never share a cache line.
+#[repr(align(128))]
+pub(crate) struct ShardRef<K: Key, F: Connect<K>> {
+    inner: Arc<Inner<K, F>>,
+    shard: usize,
+}
+
+impl<K: Key, F: Connect<K>> ShardRef<K, F> {
+    /// One per shard of `inner`.
+    fn all(inner: &Arc<Inner<K, F>>) -> Arc<[Arc<ShardRef<K, F>>]> {
+        (0..inner.state.len())
+            .map(|shard| {
+                Arc::new(ShardRef {
+                    inner: inner.clone(),
+                    shard,
+                })
+            })
+            .collect()
+    }
 }
 
 pub(crate) struct Inner<K: Key, F: Connect<K>> {
@@ -130,7 +156,7 @@ impl<K: Key, F: Connect<K>> Pool<K, F> {
     /// Dropping the future at any point leaks nothing: a place in line is given up, and a
     /// connection or slot handed to it goes to the next waiter.
     pub fn acquire<'a>(&'a self, key: &'a K, wait: Wait) -> Acquire<'a, K, F> {
-        Acquire::new(&self.inner, key, wait)
+        Acquire::new(&self.shards[self.inner.state.of(key)], key, wait)
     }
 
     /// Closes the pool: new acquires fail, waiters fail with [`AcquireError::Closed`], idle
@@ -211,6 +237,7 @@ impl<K: Key, F: Connect<K>> Clone for Pool<K, F> {
     fn clone(&self) -> Self {
         Pool {
             inner: self.inner.clone(),
+            shards: self.shards.clone(),
         }
     }
 }
