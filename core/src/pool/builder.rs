@@ -182,7 +182,6 @@ impl<K: Key, F: Connect<K>> Builder<K, F> {
         }));
         Ok(Pool {
             shards: ShardRef::all(&inner),
-            inner,
         })
     }
 }

@@ -13,7 +13,7 @@ use futures_lite::FutureExt;
 
 use super::state::{Checkout, Effects, Grant, Idle, KeyId, Spent};
 use super::tickets::{CheckTicket, SlotTicket, WaiterTicket};
-use super::{AcquireError, Inner, Key, Pooled, ShardRef, Wait};
+use super::{AcquireError, Key, Pooled, ShardRef, Wait};
 use crate::rt::BoxFuture;
 use crate::{Connect, Connection};
 
@@ -32,10 +32,7 @@ type Connecting<'a, K, F> =
 pub struct Acquire<'a, K: Key, F: Connect<K>> {
     /// The pool, as the key's shard holds it: what a guard keeps.
     link: &'a Arc<ShardRef<K, F>>,
-    inner: &'a Inner<K, F>,
     key: &'a K,
-    /// The shard the key lives in.
-    shard: usize,
     wait: Wait,
     step: Step<'a, K, F>,
 }
@@ -68,9 +65,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
     pub(super) fn new(link: &'a Arc<ShardRef<K, F>>, key: &'a K, wait: Wait) -> Self {
         Acquire {
             link,
-            inner: &link.inner,
             key,
-            shard: link.shard,
             wait,
             step: Step::Start,
         }
@@ -78,14 +73,14 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
 
     /// Applies the checkout transition and moves to the step it calls for.
     fn start(&mut self, waker: &Waker) -> Option<Outcome<K, F>> {
-        let inner = self.inner;
+        let inner = &self.link.inner;
         let now = inner.clock.now();
         let may_wait = self.wait.limit() != Some(Duration::ZERO);
         let mut fx = Effects::new();
         // The lock is held for the transition alone (and, when waiting, to queue the waiter with
         // its waker); effects and the factory run after it is released.
         let (checkout, queued) = {
-            let mut state = inner.lock(self.shard);
+            let mut state = inner.lock(self.link.shard);
             match state.checkout(self.key, now, may_wait, &mut fx) {
                 Checkout::Wait(k) => (Checkout::Wait(k), Some(state.enqueue(k, waker))),
                 other => (other, None),
@@ -105,7 +100,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
                     queued_now: true,
                     ticket: WaiterTicket {
                         inner,
-                        shard: self.shard,
+                        shard: self.link.shard,
                         id: Some(id),
                         started: now,
                     },
@@ -121,13 +116,13 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
     }
 
     fn connecting(&self, k: KeyId) -> Step<'a, K, F> {
-        let inner = self.inner;
+        let inner = &self.link.inner;
         Step::Connecting {
             connect: Box::pin(inner.factory.connect(self.key)),
             deadline: (inner.clock).sleep_from(inner.clock.now(), inner.connect_timeout),
             slot: SlotTicket {
                 inner,
-                shard: self.shard,
+                shard: self.link.shard,
                 key: Some(k),
             },
         }
@@ -137,7 +132,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
     /// whether it is still good, and checking it asynchronously if it has been idle long; one
     /// that is not good is closed, and the room it held stays ours.
     fn hand_over(&mut self, k: KeyId, idle: Idle<F::Conn>, now: Instant) -> Option<Outcome<K, F>> {
-        let inner = self.inner;
+        let inner = &self.link.inner;
         let idle_for = match idle.check_out_check(now) {
             Ok(idle_for) => idle_for,
             Err(why) => return self.rejected(k, Some(idle.conn), why, now),
@@ -145,7 +140,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         if idle_for < inner.check_after {
             return Some(Ok(Pooled::new(self.link.clone(), k, idle)));
         }
-        let (ticket, conn) = CheckTicket::new(inner, self.shard, k, idle);
+        let (ticket, conn) = CheckTicket::new(inner, self.link.shard, k, idle);
         let Ok(check) = catch_unwind(AssertUnwindSafe(|| conn.check())) else {
             let k = { ticket }.failed();
             return self.rejected(k, None, Spent::Unusable, now);
@@ -169,9 +164,11 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         why: Spent,
         now: Instant,
     ) -> Option<Outcome<K, F>> {
-        let inner = self.inner;
+        let inner = &self.link.inner;
         let mut fx = Effects::new();
-        let next = inner.lock(self.shard).reject(k, conn, why, now, &mut fx);
+        let next = inner
+            .lock(self.link.shard)
+            .reject(k, conn, why, now, &mut fx);
         inner.apply(fx);
         match next {
             Checkout::Reuse(k, idle) => self.hand_over(k, idle, now),
@@ -220,7 +217,7 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                     } else if let Some(sleep) = deadline
                         && sleep.as_mut().poll(cx).is_ready()
                     {
-                        let now = this.inner.clock.now();
+                        let now = this.link.inner.clock.now();
                         let waited = now.saturating_duration_since(ticket.started);
                         match ticket.give_up(now) {
                             Some((grant, k)) => this.granted(grant, k, now),
@@ -241,14 +238,14 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                     }
                     Poll::Ready(None) => {
                         let k = ticket.failed();
-                        this.rejected(k, None, Spent::Unusable, this.inner.clock.now())
+                        this.rejected(k, None, Spent::Unusable, this.link.inner.clock.now())
                     }
                     Poll::Pending => match deadline.as_mut().poll(cx) {
                         Poll::Ready(()) => {
                             // The check (and the connection in it) is dropped first.
                             *check = Box::pin(std::future::pending());
                             let k = ticket.failed();
-                            this.rejected(k, None, Spent::Unusable, this.inner.clock.now())
+                            this.rejected(k, None, Spent::Unusable, this.link.inner.clock.now())
                         }
                         Poll::Pending => return Poll::Pending,
                     },
@@ -260,8 +257,9 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                 } => match connect.as_mut().poll(cx) {
                     Poll::Ready(Ok(conn)) => {
                         let k = slot.connected();
-                        let mut idle = Idle::new(conn, this.inner.clock.now(), &this.inner.limits);
-                        this.inner.watch_hangup(this.shard, k, &mut idle);
+                        let mut idle =
+                            Idle::new(conn, this.link.inner.clock.now(), &this.link.inner.limits);
+                        this.link.inner.watch_hangup(this.link.shard, k, &mut idle);
                         Some(Ok(Pooled::new(this.link.clone(), k, idle)))
                     }
                     Poll::Ready(Err(e)) => {
@@ -274,7 +272,7 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                             *connect = Box::pin(std::future::pending());
                             slot.failed();
                             Some(Err(AcquireError::ConnectTimeout(
-                                this.inner.connect_timeout,
+                                this.link.inner.connect_timeout,
                             )))
                         }
                         Poll::Pending => return Poll::Pending,

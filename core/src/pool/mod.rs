@@ -83,8 +83,7 @@ impl<T: Eq + Hash + Clone + Send + Sync + 'static> Key for T {}
 /// A cheap handle: clones share one pool. The pool lives until the last handle and the last
 /// [`Pooled`] guard are dropped; its reaper task ends then, and idle connections are closed.
 pub struct Pool<K: Key, F: Connect<K>> {
-    inner: Arc<Inner<K, F>>,
-    /// The pool once per shard, for its guards to hold.
+    /// The pool once per shard, for its guards to hold; never empty.
     shards: Arc<[Arc<ShardRef<K, F>>]>,
 }
 
@@ -156,19 +155,19 @@ impl<K: Key, F: Connect<K>> Pool<K, F> {
     /// Dropping the future at any point leaks nothing: a place in line is given up, and a
     /// connection or slot handed to it goes to the next waiter.
     pub fn acquire<'a>(&'a self, key: &'a K, wait: Wait) -> Acquire<'a, K, F> {
-        Acquire::new(&self.shards[self.inner.state.of(key)], key, wait)
+        Acquire::new(&self.shards[self.inner().state.of(key)], key, wait)
     }
 
     /// Closes the pool: new acquires fail, waiters fail with [`AcquireError::Closed`], idle
     /// connections are closed now and busy ones when they are returned.
     pub fn close(&self) {
         let mut fx = Effects::new();
-        for s in 0..self.inner.state.len() {
-            self.inner.lock(s).close(&mut fx);
+        for s in 0..self.inner().state.len() {
+            self.inner().lock(s).close(&mut fx);
         }
-        self.inner.drain.mark_closed();
-        self.inner.apply(fx);
-        self.inner.shutdown.notify(usize::MAX);
+        self.inner().drain.mark_closed();
+        self.inner().apply(fx);
+        self.inner().shutdown.notify(usize::MAX);
     }
 
     /// Resolves once the pool is closed and done: [`close`](Pool::close) was called, every
@@ -177,7 +176,7 @@ impl<K: Key, F: Connect<K>> Pool<K, F> {
     ///
     /// The future owns a handle to the pool: it can be spawned or stored.
     pub fn closed(&self) -> impl Future<Output = ()> + Send + 'static {
-        let inner = self.inner.clone();
+        let inner = self.inner().clone();
         async move {
             loop {
                 let listener = inner.drain.listen();
@@ -213,30 +212,36 @@ impl<K: Key, F: Connect<K>> Pool<K, F> {
 
     /// Whether [`close`](Pool::close) was called.
     pub fn is_closed(&self) -> bool {
-        self.inner.lock(0).is_closed()
+        self.inner().lock(0).is_closed()
     }
 
     /// Counts of the whole pool and of each key it holds.
     pub fn stats(&self) -> Stats<K> {
-        self.inner.state.stats()
+        self.inner().state.stats()
     }
 
     /// Counts of one key, or `None` if the pool does not hold it (never used, or removed by the
     /// reaper).
     pub fn stats_for(&self, key: &K) -> Option<Counts> {
-        self.inner.state.stats_for(key)
+        self.inner().state.stats_for(key)
     }
 
     /// The factory the pool connects with.
     pub fn factory(&self) -> &F {
-        &self.inner.factory
+        &self.inner().factory
+    }
+}
+
+impl<K: Key, F: Connect<K>> Pool<K, F> {
+    /// The pool's shared part, as every shard holds it.
+    fn inner(&self) -> &Arc<Inner<K, F>> {
+        &self.shards[0].inner
     }
 }
 
 impl<K: Key, F: Connect<K>> Clone for Pool<K, F> {
     fn clone(&self) -> Self {
         Pool {
-            inner: self.inner.clone(),
             shards: self.shards.clone(),
         }
     }
@@ -244,7 +249,7 @@ impl<K: Key, F: Connect<K>> Clone for Pool<K, F> {
 
 impl<K: Key, F: Connect<K>> fmt::Debug for Pool<K, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let total = self.inner.state.stats().total;
+        let total = self.inner().state.stats().total;
         f.debug_struct("Pool").field("total", &total).finish()
     }
 }

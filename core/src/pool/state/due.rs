@@ -10,22 +10,13 @@
 use std::hash::Hash;
 use std::time::Instant;
 
-use super::{KeyId, State};
+use super::{KeyId, State, bound};
 
 impl<K: Eq + Hash + Clone, C> State<K, C> {
     /// Keeps `k`'s entry at or before `expires`, the expiry of a connection just put idle.
     pub(super) fn note_due(&mut self, k: KeyId, expires: Option<Instant>) {
-        let Some(expires) = expires else { return };
-        let ks = &mut self.keys[k];
-        match ks.due_at {
-            Some(at) if at <= expires => {}
-            early_enough => {
-                if let Some(at) = early_enough {
-                    self.due.remove(&(at, k));
-                }
-                ks.due_at = Some(expires);
-                self.due.insert((expires, k));
-            }
+        if let Some(expires) = expires {
+            bound::lower(&mut self.due, &mut self.keys[k].due_at, k, expires);
         }
     }
 
@@ -47,9 +38,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
 
     /// Removes `k`'s entry, before the key is removed or its idle list rebuilt.
     pub(super) fn forget_due(&mut self, k: KeyId) {
-        if let Some(at) = self.keys[k].due_at.take() {
-            self.due.remove(&(at, k));
-        }
+        bound::forget(&mut self.due, &mut self.keys[k].due_at, k);
     }
 
     /// Panics unless every idle connection that can expire is covered by its key's entry. For

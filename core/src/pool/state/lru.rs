@@ -11,7 +11,7 @@
 use std::hash::Hash;
 
 use super::idle::insert_by_last_use;
-use super::{Effects, Idle, KeyId, State};
+use super::{Effects, Idle, KeyId, State, bound};
 
 impl<K: Eq + Hash + Clone, C> State<K, C> {
     /// Puts `idle` in `k`'s idle list, in its place by last use, and keeps the key's entries a
@@ -21,16 +21,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.note_due(k, idle.expires);
         let ks = &mut self.keys[k];
         insert_by_last_use(&mut ks.idle, idle);
-        match ks.lru_at {
-            Some(at) if at <= last_used => {}
-            stale => {
-                if let Some(at) = stale {
-                    self.lru.remove(&(at, k));
-                }
-                ks.lru_at = Some(last_used);
-                self.lru.insert((last_used, k));
-            }
-        }
+        bound::lower(&mut self.lru, &mut ks.lru_at, k, last_used);
     }
 
     /// Closes the least recently used idle connection of the pool, if there is one.
@@ -43,8 +34,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             };
             if oldest > at {
                 // Stale: back in with its true time, and look again.
-                ks.lru_at = Some(oldest);
-                self.lru.insert((oldest, k));
+                bound::lower(&mut self.lru, &mut ks.lru_at, k, oldest);
                 continue;
             }
             let idle = ks.idle.pop_front().expect("the key has an oldest idle");
@@ -52,8 +42,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             fx.close.push(idle.conn);
             self.total -= 1;
             if let Some(next) = ks.idle.front().map(|idle| idle.last_used) {
-                ks.lru_at = Some(next);
-                self.lru.insert((next, k));
+                bound::lower(&mut self.lru, &mut ks.lru_at, k, next);
             }
             return true;
         }
@@ -62,9 +51,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
 
     /// Removes `k`'s entry, before the key itself is removed (its id may be reused).
     pub(super) fn forget_lru(&mut self, k: KeyId) {
-        if let Some(at) = self.keys[k].lru_at.take() {
-            self.lru.remove(&(at, k));
-        }
+        bound::forget(&mut self.lru, &mut self.keys[k].lru_at, k);
     }
 
     /// Panics unless every key with idle connections has one entry, at most its oldest's last

@@ -9,6 +9,7 @@
 //! waiter is handed its grant directly (a connection, or a slot to connect with), already counted,
 //! so no newcomer can take it first.
 
+mod bound;
 mod capacity;
 mod due;
 mod effects;
@@ -121,9 +122,9 @@ pub(crate) struct State<K, C> {
     keys: Slab<KeyState<K, C>>,
     waiters: Slab<Waiter<C>>,
     /// Keys by (a lower bound of) their least recently used idle connection: see `lru.rs`.
-    lru: BTreeSet<(Instant, KeyId)>,
+    lru: bound::Index,
     /// Keys by (a lower bound of) the earliest expiry of their idle connections: see `due.rs`.
-    due: BTreeSet<(Instant, KeyId)>,
+    due: bound::Index,
     /// Keys with waiters, by the arrival number of their oldest: first come, first served across
     /// keys without a scan of every key. Kept only under `max_total`.
     fronts: BTreeSet<(u64, KeyId)>,
