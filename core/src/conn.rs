@@ -1,6 +1,7 @@
 //! What the pool needs to know of a connection, and the factory that makes them.
 
 use std::error::Error as StdError;
+use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
@@ -48,6 +49,23 @@ pub trait Connection: Send + 'static {
         std::future::ready(Some(self))
     }
 
+    /// Whether this connection can serve several acquires at once (an HTTP/2 connection's
+    /// streams), and how: `None`, the default, hands it out to one acquire at a time. The pool
+    /// asks once, off its lock, right after connecting; a panic counts as `None`, and so does a
+    /// [`Multiplex`] of one stream.
+    ///
+    /// A multiplexed connection stays in the pool while acquires use it: each gets a handle of
+    /// its own, made by [`Multiplex::new`]'s function (or given back by an earlier acquire), and
+    /// the pool opens another connection to the key only when every stream is taken. A handle
+    /// that comes back unusable retires the connection: it takes no new acquires, and closes when
+    /// the last handle is back.
+    fn multiplex(&self) -> Option<Multiplex<Self>>
+    where
+        Self: Sized,
+    {
+        None
+    }
+
     /// Closes the connection gracefully. The pool runs this on its spawner, never under a lock;
     /// the default just drops the connection.
     fn close(self) -> impl Future<Output = ()> + Send + 'static
@@ -89,4 +107,61 @@ pub trait Connect<K>: Send + Sync + 'static {
     /// Establishes a new connection to `key`. The pool bounds it by its connect timeout; dropping
     /// the future abandons the attempt.
     fn connect(&self, key: &K) -> impl Future<Output = Result<Self::Conn, Self::Error>> + Send;
+}
+
+/// How a multiplexed connection serves several acquires at once: up to `streams` of them, each
+/// with a handle that `share` makes (see [`Connection::multiplex`]).
+///
+/// ```
+/// use std::sync::Arc;
+/// use fusebox_core::{Connection, Multiplex};
+///
+/// /// A handle to a connection that carries up to 8 requests at once.
+/// #[derive(Clone)]
+/// struct Shared(Arc<()>);
+///
+/// impl Connection for Shared {
+///     fn multiplex(&self) -> Option<Multiplex<Self>> {
+///         let handle = self.clone();
+///         Some(Multiplex::new(8, move || Some(handle.clone())))
+///     }
+/// }
+///
+/// let conn = Shared(Arc::new(()));
+/// assert_eq!(conn.multiplex().map(|m| m.streams()), Some(8));
+/// ```
+pub struct Multiplex<C> {
+    streams: usize,
+    share: Box<dyn Fn() -> Option<C> + Send + Sync>,
+}
+
+impl<C> Multiplex<C> {
+    /// At most `streams` acquires at once, each handed a handle that `share` makes, off the
+    /// pool's lock; `None` (or a panic) from it retires the connection.
+    pub fn new(streams: usize, share: impl Fn() -> Option<C> + Send + Sync + 'static) -> Self {
+        Multiplex {
+            streams,
+            share: Box::new(share),
+        }
+    }
+
+    /// How many acquires the connection serves at once.
+    pub fn streams(&self) -> usize {
+        self.streams
+    }
+
+    /// A new handle, with a panic taken as `None`.
+    pub(crate) fn share(&self) -> Option<C> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.share)()))
+            .ok()
+            .flatten()
+    }
+}
+
+impl<C> fmt::Debug for Multiplex<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Multiplex")
+            .field("streams", &self.streams)
+            .finish_non_exhaustive()
+    }
 }

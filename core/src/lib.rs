@@ -76,5 +76,5 @@ pub mod rt;
 pub use breaker::{
     Breaker, BreakerConfig, OpenError, Outcome, Permit, Probe, RecoveryGroup, TripReason,
 };
-pub use conn::{Connect, Connection};
+pub use conn::{Connect, Connection, Multiplex};
 pub use pool::{AcquireError, BuildError, Counts, Hangup, Pool, Pooled, Stats, Wait, WaitError};

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use event_listener::Event;
-use fusebox_core::{Connect, Connection, Hangup};
+use fusebox_core::{Connect, Connection, Hangup, Multiplex};
 
 /// The error of a connect that [`TestFactory::fail_next`] made fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +81,8 @@ struct Shared {
     hangups: Mutex<HashMap<u64, Hangup>>,
     on_callback: Mutex<Option<CallbackHook>>,
     on_connect_drop: Mutex<Option<DropHook>>,
+    /// How many acquires the connections made from now on serve at once; 0 or 1: one.
+    streams: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -211,6 +213,12 @@ impl TestFactory {
             .get(&id)
             .expect("no connection with this id")
             .store(false, Ordering::SeqCst);
+    }
+
+    /// Makes the connections created from now on multiplexed, serving up to `streams` acquires
+    /// at once, each through a handle with the connection's id (see [`Connection::multiplex`]).
+    pub fn multiplex(&self, streams: usize) {
+        self.shared.streams.store(streams, Ordering::SeqCst);
     }
 
     /// The idle timeout of their own that connections created from now on announce.
@@ -350,6 +358,10 @@ pub struct TestConn {
     usable: Arc<AtomicBool>,
     idle_timeout: Option<Duration>,
     shared: Arc<Shared>,
+    /// Handles of this connection alive, itself included: it counts as dropped with the last.
+    handles: Arc<AtomicUsize>,
+    /// What `multiplex` answers.
+    streams: usize,
 }
 
 impl TestConn {
@@ -358,11 +370,14 @@ impl TestConn {
         let usable = Arc::new(AtomicBool::new(true));
         lock(&shared.usable).insert(id, usable.clone());
         let idle_timeout = *lock(&shared.conn_idle_timeout);
+        let streams = shared.streams.load(Ordering::SeqCst);
         TestConn {
             id,
             usable,
             idle_timeout,
             shared,
+            handles: Arc::new(AtomicUsize::new(1)),
+            streams,
         }
     }
 
@@ -398,6 +413,29 @@ impl Connection for TestConn {
         self.idle_timeout
     }
 
+    fn multiplex(&self) -> Option<Multiplex<Self>> {
+        if self.streams <= 1 {
+            return None;
+        }
+        let (id, idle_timeout, streams) = (self.id, self.idle_timeout, self.streams);
+        let (usable, shared, handles) = (
+            self.usable.clone(),
+            self.shared.clone(),
+            self.handles.clone(),
+        );
+        Some(Multiplex::new(streams, move || {
+            handles.fetch_add(1, Ordering::SeqCst);
+            Some(TestConn {
+                id,
+                usable: usable.clone(),
+                idle_timeout,
+                shared: shared.clone(),
+                handles: handles.clone(),
+                streams,
+            })
+        }))
+    }
+
     fn watch_hangup(&mut self, hangup: Hangup) {
         self.shared.enter(Callback::WatchHangup);
         lock(&self.shared.hangups).insert(self.id, hangup);
@@ -415,6 +453,8 @@ impl Connection for TestConn {
 
 impl Drop for TestConn {
     fn drop(&mut self) {
-        self.shared.dropped.fetch_add(1, Ordering::SeqCst);
+        if self.handles.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.shared.dropped.fetch_add(1, Ordering::SeqCst);
+        }
     }
 }

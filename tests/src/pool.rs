@@ -29,6 +29,10 @@ pub struct Gauges {
     pub busy: usize,
     /// Connections being established.
     pub connecting: usize,
+    /// Multiplexed connections serving acquires.
+    pub shared: usize,
+    /// Acquires those serve.
+    pub streams: usize,
     /// Waiting acquires.
     pub waiting: usize,
 }
@@ -39,6 +43,8 @@ impl From<Counts> for Gauges {
             idle: c.idle,
             busy: c.busy,
             connecting: c.connecting,
+            shared: c.shared,
+            streams: c.streams,
             waiting: c.waiting,
         }
     }

@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use futures_lite::FutureExt;
 
-use super::state::{Checkout, Effects, Grant, Idle, KeyId, Spent};
+use super::state::{Checkout, Effects, Grant, Idle, KeyId, Spent, Stream};
 use super::tickets::{CheckTicket, SlotTicket, WaiterTicket};
 use super::{AcquireError, Key, Pooled, ShardRef, Wait};
 use crate::rt::BoxFuture;
@@ -89,6 +89,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         inner.apply(fx);
         match checkout {
             Checkout::Reuse(k, idle) => self.hand_over(k, idle, now),
+            Checkout::Stream(k, stream) => self.stream_over(k, stream, now),
             Checkout::Connect(k) => {
                 self.step = self.connecting(k);
                 None
@@ -172,6 +173,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         inner.apply(fx);
         match next {
             Checkout::Reuse(k, idle) => self.hand_over(k, idle, now),
+            Checkout::Stream(k, stream) => self.stream_over(k, stream, now),
             Checkout::Connect(k) => {
                 self.step = self.connecting(k);
                 None
@@ -182,10 +184,58 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         }
     }
 
+    /// Hands out a stream on a multiplexed connection, with a handle made off the lock if no
+    /// spare came with it, once the handle passes the checks; one that does not retires the
+    /// connection, and the acquire starts over.
+    fn stream_over(
+        &mut self,
+        k: KeyId,
+        stream: Stream<F::Conn>,
+        now: Instant,
+    ) -> Option<Outcome<K, F>> {
+        let inner = &self.link.inner;
+        let Stream {
+            id,
+            handle,
+            mux,
+            created,
+            last_used,
+            hung_up,
+        } = stream;
+        let handle = handle.or_else(|| mux.share()).map(|conn| Idle {
+            conn,
+            created,
+            last_used,
+            // A stream in use never idles: only its connection's lifetime can end it.
+            expires: (inner.limits.max_lifetime).and_then(|l| created.checked_add(l)),
+            hung_up,
+            mux: None,
+        });
+        let why = match &handle {
+            Some(idle) => match idle.check_out_check(now) {
+                Ok(_) => return Some(Ok(Pooled::stream(self.link.clone(), k, handle?, id))),
+                Err(why) => why,
+            },
+            None => Spent::Unusable,
+        };
+        let mut fx = Effects::new();
+        inner.lock(self.link.shard).reject_stream(
+            k,
+            id,
+            handle.map(|idle| idle.conn),
+            why,
+            &mut fx,
+        );
+        inner.apply(fx);
+        self.step = Step::Start;
+        None
+    }
+
     /// Acts on what a waiter was handed at `now`.
     fn granted(&mut self, grant: Grant<F::Conn>, k: KeyId, now: Instant) -> Option<Outcome<K, F>> {
         match grant {
             Grant::Conn(idle) => self.hand_over(k, idle, now),
+            Grant::Stream(stream) => self.stream_over(k, stream, now),
             Grant::Slot => {
                 self.step = self.connecting(k);
                 None
@@ -256,11 +306,20 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                     deadline,
                 } => match connect.as_mut().poll(cx) {
                     Poll::Ready(Ok(conn)) => {
-                        let k = slot.connected();
-                        let mut idle =
-                            Idle::new(conn, this.link.inner.clock.now(), &this.link.inner.limits);
-                        this.link.inner.watch_hangup(this.link.shard, k, &mut idle);
-                        Some(Ok(Pooled::new(this.link.clone(), k, idle)))
+                        let inner = &this.link.inner;
+                        let mut idle = Idle::new(conn, inner.clock.now(), &inner.limits);
+                        let k = slot.key.expect("a slot is settled once");
+                        inner.watch_hangup(this.link.shard, k, &mut idle);
+                        match multiplex(&idle.conn) {
+                            None => {
+                                slot.connected();
+                                Some(Ok(Pooled::new(this.link.clone(), k, idle)))
+                            }
+                            Some(mux) => {
+                                let id = slot.connected_shared(&idle, mux);
+                                Some(Ok(Pooled::stream(this.link.clone(), k, idle, id)))
+                            }
+                        }
                     }
                     Poll::Ready(Err(e)) => {
                         slot.failed();
@@ -286,6 +345,16 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
             }
         }
     }
+}
+
+/// How a new connection multiplexes, if it does: asked off the lock, a panic or a single stream
+/// counting as not at all.
+fn multiplex<C: Connection>(conn: &C) -> Option<Arc<crate::Multiplex<C>>> {
+    catch_unwind(AssertUnwindSafe(|| conn.multiplex()))
+        .ok()
+        .flatten()
+        .filter(|mux| mux.streams() > 1)
+        .map(Arc::new)
 }
 
 impl<K: Key, F: Connect<K>> fmt::Debug for Acquire<'_, K, F> {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use super::state::{Effects, Idle, KeyId};
+use super::state::{Back, Effects, Idle, KeyId, Retired, SharedId};
 use super::{Key, ShardRef};
 use crate::Connect;
 
@@ -20,6 +20,8 @@ pub struct Pooled<K: Key, F: Connect<K>> {
     key: KeyId,
     /// `None` only while being discarded or dropped.
     idle: Option<Idle<F::Conn>>,
+    /// The multiplexed connection this is a handle of, if it is one.
+    stream: Option<SharedId>,
 }
 
 impl<K: Key, F: Connect<K>> Pooled<K, F> {
@@ -28,6 +30,22 @@ impl<K: Key, F: Connect<K>> Pooled<K, F> {
             link,
             key,
             idle: Some(idle),
+            stream: None,
+        }
+    }
+
+    /// A handle of the multiplexed connection `id`.
+    pub(super) fn stream(
+        link: Arc<ShardRef<K, F>>,
+        key: KeyId,
+        idle: Idle<F::Conn>,
+        id: SharedId,
+    ) -> Self {
+        Pooled {
+            link,
+            key,
+            idle: Some(idle),
+            stream: Some(id),
         }
     }
 
@@ -37,11 +55,18 @@ impl<K: Key, F: Connect<K>> Pooled<K, F> {
     pub fn discard(mut self) {
         if let Some(idle) = self.idle.take() {
             let mut fx = Effects::new();
-            self.link
-                .inner
-                .lock(self.link.shard)
-                .discard(self.key, &mut fx);
-            fx.close.push(idle.conn);
+            let mut state = self.link.inner.lock(self.link.shard);
+            match self.stream {
+                None => {
+                    state.discard(self.key, &mut fx);
+                    fx.close.push(idle.conn);
+                }
+                Some(id) => {
+                    let retire = Back::Retire(Retired::Discarded);
+                    state.stream_back(self.key, id, Some(idle.conn), retire, &mut fx);
+                }
+            }
+            drop(state);
             self.link.inner.apply(fx);
         }
     }
@@ -79,10 +104,21 @@ impl<K: Key, F: Connect<K>> Drop for Pooled<K, F> {
             // the pool's lock, and one that panics counts as "do not keep".
             let checked = idle.check_in_check(now, &self.link.inner.limits);
             let mut fx = Effects::new();
-            self.link
-                .inner
-                .lock(self.link.shard)
-                .check_in_checked(self.key, idle, checked, &mut fx);
+            let mut state = self.link.inner.lock(self.link.shard);
+            match self.stream {
+                None => state.check_in_checked(self.key, idle, checked, &mut fx),
+                Some(id) => {
+                    let back = match checked {
+                        Ok(()) => Back::Used {
+                            last_used: idle.last_used,
+                            expires: idle.expires,
+                        },
+                        Err(why) => Back::Retire(Retired::Spent(why)),
+                    };
+                    state.stream_back(self.key, id, Some(idle.conn), back, &mut fx);
+                }
+            }
+            drop(state);
             self.link.inner.apply(fx);
         }
     }

@@ -7,9 +7,9 @@ use super::state::Spent;
 
 /// Counts of one destination key, or of the whole pool.
 ///
-/// The first four are gauges (what is there now); the rest are counters since the key was first
+/// The first six are gauges (what is there now); the rest are counters since the key was first
 /// used (for the total: since the pool was built). Every connection made is open or was closed
-/// for one reason: `created == idle + busy + closed_total()` at all times.
+/// for one reason: `created == idle + busy + shared + closed_total()` at all times.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Counts {
@@ -19,6 +19,11 @@ pub struct Counts {
     pub busy: usize,
     /// Connections being established.
     pub connecting: usize,
+    /// Multiplexed connections serving acquires now (an HTTP/2 connection's streams), each
+    /// counted once however many it serves; with none, such a connection is idle.
+    pub shared: usize,
+    /// Acquires served now by the multiplexed connections in `shared`.
+    pub streams: usize,
     /// Acquires waiting for a connection.
     pub waiting: usize,
     /// Connections established.
@@ -48,9 +53,9 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Connections this key holds or is making: idle + busy + connecting.
+    /// Connections this key holds or is making: idle + busy + connecting + shared.
     pub fn open(&self) -> usize {
-        self.idle + self.busy + self.connecting
+        self.idle + self.busy + self.connecting + self.shared
     }
 
     /// Connections closed, for every reason: expired + unusable + evicted + discarded + closed.
@@ -71,6 +76,8 @@ impl AddAssign for Counts {
         self.idle += o.idle;
         self.busy += o.busy;
         self.connecting += o.connecting;
+        self.shared += o.shared;
+        self.streams += o.streams;
         self.waiting += o.waiting;
         self.created += o.created;
         self.reused += o.reused;

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use std::task::Waker;
 
-use super::state::{Effects, Grant, Idle, KeyId, WaiterId};
+use super::state::{Effects, Grant, Idle, KeyId, SharedId, WaiterId};
 use super::{Inner, Key};
-use crate::Connect;
+use crate::{Connect, Multiplex};
 
 /// A place in a key's queue; leaving it (by drop) gives back whatever it was handed.
 pub(super) struct WaiterTicket<'a, K: Key, F: Connect<K>> {
@@ -72,6 +72,19 @@ impl<K: Key, F: Connect<K>> SlotTicket<'_, K, F> {
         k
     }
 
+    /// The new connection is multiplexed: its maker holds the first of its streams.
+    pub(super) fn connected_shared(
+        &mut self,
+        idle: &Idle<F::Conn>,
+        mux: Arc<Multiplex<F::Conn>>,
+    ) -> SharedId {
+        let k = self.key.take().expect("a slot is settled once");
+        let mut fx = Effects::new();
+        let id = (self.inner.lock(self.shard)).connected_shared(k, idle, mux, &mut fx);
+        self.inner.apply(fx);
+        id
+    }
+
     pub(super) fn failed(&mut self) {
         if let Some(k) = self.key.take() {
             let mut fx = Effects::new();
@@ -101,6 +114,7 @@ pub(super) struct CheckTicket<'a, K: Key, F: Connect<K>> {
     pub(super) last_used: Instant,
     pub(super) expires: Option<Instant>,
     pub(super) hung_up: Arc<AtomicBool>,
+    pub(super) mux: Option<Arc<Multiplex<F::Conn>>>,
 }
 
 impl<'a, K: Key, F: Connect<K>> CheckTicket<'a, K, F> {
@@ -117,6 +131,7 @@ impl<'a, K: Key, F: Connect<K>> CheckTicket<'a, K, F> {
             last_used,
             expires,
             hung_up,
+            mux,
         } = idle;
         let ticket = CheckTicket {
             inner,
@@ -126,6 +141,7 @@ impl<'a, K: Key, F: Connect<K>> CheckTicket<'a, K, F> {
             last_used,
             expires,
             hung_up,
+            mux,
         };
         (ticket, conn)
     }
@@ -139,6 +155,7 @@ impl<'a, K: Key, F: Connect<K>> CheckTicket<'a, K, F> {
             last_used: self.last_used,
             expires: self.expires,
             hung_up: self.hung_up.clone(),
+            mux: self.mux.clone(),
         };
         (k, idle)
     }

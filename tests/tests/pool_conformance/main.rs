@@ -17,6 +17,7 @@ mod fairness;
 mod handoff;
 mod hangup;
 mod lifecycle;
+mod multiplex;
 mod timing;
 mod waiting;
 
@@ -75,6 +76,9 @@ macro_rules! everywhere {
                 lifecycle::close_with_a_connect_in_flight_leaks_nothing,
                 lifecycle::closed_waits_for_the_last_connection,
                 lifecycle::dropping_the_pool_closes_idle_connections,
+                multiplex::streams_share_a_connection_until_it_is_full,
+                multiplex::an_unusable_handle_retires_its_connection,
+                multiplex::close_waits_for_the_last_handle,
                 handoff::forwarded_grant_is_checked_like_idle,
                 handoff::cancelled_grant_keeps_its_place_for_reuse,
                 handoff::cancelled_grant_keeps_its_place_for_eviction,

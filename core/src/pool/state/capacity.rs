@@ -36,8 +36,8 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         }
         match self.pop_waiter(k) {
             Some(w) => {
-                self.keys[k].busy += 1;
-                self.grant(w, Grant::Conn(idle), fx);
+                let lease = self.lease(k, idle, fx);
+                self.grant(w, lease, fx);
             }
             None => self.put_idle(k, idle),
         }

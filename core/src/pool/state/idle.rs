@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::Connection;
+use crate::{Connection, Multiplex};
 
 /// The limits the state machine enforces.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +31,9 @@ pub(crate) struct Idle<C> {
     pub(crate) expires: Option<Instant>,
     /// Set by the connection's [`Hangup`](crate::Hangup) once it knows it is closed.
     pub(crate) hung_up: Arc<AtomicBool>,
+    /// For a multiplexed connection: `conn` is one of its handles, and this makes more (see
+    /// `shared.rs`).
+    pub(crate) mux: Option<Arc<Multiplex<C>>>,
 }
 
 /// Why a connection must not be used again.
@@ -50,6 +53,7 @@ impl<C> Idle<C> {
             last_used: now,
             expires: expiry(now, now, limits.idle_timeout, limits),
             hung_up: Arc::default(),
+            mux: None,
         }
     }
 

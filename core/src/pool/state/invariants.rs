@@ -31,7 +31,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             let c = &ks.counts;
             assert_eq!(
                 c.created,
-                (ks.idle.len() + ks.busy) as u64 + c.closed_total(),
+                (ks.idle.len() + ks.busy + ks.shared.len()) as u64 + c.closed_total(),
                 "created = open + closed"
             );
             assert!(
@@ -44,6 +44,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             if !ks.waiters.is_empty() {
                 assert!(ks.idle.is_empty(), "a key with waiters keeps no idle");
             }
+            self.check_shared(k);
         }
         if let Some(max) = self.limits.max_total {
             assert!(self.total <= max, "total limit");

@@ -19,12 +19,14 @@ mod invariants;
 mod lru;
 mod queue;
 mod reap;
+mod shared;
 mod waiters;
 
 pub(crate) use effects::Effects;
 pub(crate) use idle::{Idle, Limits, Spent};
 #[cfg(test)]
 pub(crate) use reap::{BATCH, Reaped};
+pub(crate) use shared::{Back, Retired, SharedId, Stream};
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::Hash;
@@ -46,6 +48,8 @@ pub(crate) type WaiterId = usize;
 pub(crate) enum Grant<C> {
     /// A connection, already counted busy.
     Conn(Idle<C>),
+    /// A stream on a multiplexed connection, already counted in use.
+    Stream(Stream<C>),
     /// A reserved slot, already counted connecting: the waiter connects.
     Slot,
     /// The pool was closed.
@@ -57,6 +61,8 @@ pub(crate) enum Grant<C> {
 pub(crate) enum Checkout<C> {
     /// An idle connection, now busy.
     Reuse(KeyId, Idle<C>),
+    /// A stream on a multiplexed connection, now in use.
+    Stream(KeyId, Stream<C>),
     /// A slot reserved for a new connection, now connecting.
     Connect(KeyId),
     /// The key is at its limit: enqueue a waiter.
@@ -65,6 +71,17 @@ pub(crate) enum Checkout<C> {
     Full,
     /// The pool is closed.
     Closed,
+}
+
+impl<C> Grant<C> {
+    /// A lease of an idle connection as [`State::checkout`] gives it.
+    fn into_checkout(self, k: KeyId) -> Checkout<C> {
+        match self {
+            Grant::Conn(idle) => Checkout::Reuse(k, idle),
+            Grant::Stream(stream) => Checkout::Stream(k, stream),
+            Grant::Slot | Grant::Closed => unreachable!("a lease is a connection or a stream"),
+        }
+    }
 }
 
 struct Waiter<C> {
@@ -84,6 +101,8 @@ struct KeyState<K, C> {
     idle: VecDeque<Idle<C>>,
     busy: usize,
     connecting: usize,
+    /// Multiplexed connections serving at least one acquire: see `shared.rs`.
+    shared: Slab<shared::Master<C>>,
     /// Waiters not yet granted, oldest first.
     waiters: queue::Queue,
     counts: Counts,
@@ -95,7 +114,7 @@ struct KeyState<K, C> {
 
 impl<K, C> KeyState<K, C> {
     fn open(&self) -> usize {
-        self.idle.len() + self.busy + self.connecting
+        self.idle.len() + self.busy + self.connecting + self.shared.len()
     }
 
     fn is_empty(&self) -> bool {
@@ -107,6 +126,8 @@ impl<K, C> KeyState<K, C> {
             idle: self.idle.len(),
             busy: self.busy,
             connecting: self.connecting,
+            shared: self.shared.len(),
+            streams: self.shared.iter().map(|(_, m)| m.in_use()).sum(),
             waiting: self.waiters.len(),
             ..self.counts
         }
@@ -189,13 +210,19 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         let ks = &mut self.keys[k];
         // Waiters already queued for this key go first: a newcomer never overtakes them.
         if ks.waiters.is_empty() {
+            if !ks.shared.is_empty()
+                && let Some(stream) = self.free_stream(k)
+            {
+                self.keys[k].counts.reused += 1;
+                return Checkout::Stream(k, stream);
+            }
+            let ks = &mut self.keys[k];
             let mut freed = false;
             while let Some(idle) = ks.idle.pop_back() {
                 // Only the stored times here: the caller asks the connection, off the lock.
                 if !idle.is_expired(now) {
-                    ks.busy += 1;
                     ks.counts.reused += 1;
-                    return Checkout::Reuse(k, idle);
+                    return self.lease(k, idle, fx).into_checkout(k);
                 }
                 ks.counts.expired += 1;
                 self.total -= 1;
@@ -245,9 +272,8 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         let ks = &mut self.keys[k];
         while let Some(idle) = ks.idle.pop_back() {
             if !idle.is_expired(now) {
-                ks.busy += 1;
                 ks.counts.reused += 1;
-                return Checkout::Reuse(k, idle);
+                return self.lease(k, idle, fx).into_checkout(k);
             }
             ks.counts.expired += 1;
             fx.close.push(idle.conn);
@@ -323,6 +349,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     /// closed as they come back.
     pub(crate) fn close(&mut self, fx: &mut Effects<C>) {
         self.closed = true;
+        self.retire_all();
         for (_, ks) in self.keys.iter_mut() {
             ks.waiters.clear(&mut self.waiters);
             ks.lru_at = None;
@@ -378,6 +405,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             idle: VecDeque::new(),
             busy: 0,
             connecting: 0,
+            shared: Slab::new(),
             waiters: queue::Queue::default(),
             counts: Counts::default(),
             lru_at: None,

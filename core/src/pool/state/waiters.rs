@@ -4,7 +4,7 @@ use std::hash::Hash;
 use std::task::Waker;
 use std::time::Duration;
 
-use super::{Effects, Grant, KeyId, State, Waiter, WaiterId};
+use super::{Back, Effects, Grant, KeyId, State, Waiter, WaiterId};
 
 impl<K: Eq + Hash + Clone, C> State<K, C> {
     /// Queues a waiter for `key` after [`Checkout::Wait`](super::Checkout::Wait), to be woken
@@ -53,7 +53,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     ) -> Option<(Grant<C>, KeyId)> {
         self.waiters[w].grant.as_ref()?;
         let (k, grant) = self.remove_waiter(w, waited);
-        if let Some(Grant::Conn(_)) = grant {
+        if let Some(Grant::Conn(_) | Grant::Stream(_)) = grant {
             self.keys[k].counts.reused += 1;
         }
         Some((grant?, k))
@@ -80,6 +80,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
                 self.keys[k].busy -= 1;
                 self.place(k, idle, fx);
             }
+            Some(Grant::Stream(s)) => self.stream_back(k, s.id, s.handle, Back::Unused, fx),
             Some(Grant::Slot) => {
                 self.keys[k].connecting -= 1;
                 self.free_slot(k, fx);

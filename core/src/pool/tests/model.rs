@@ -3,7 +3,10 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::pool::state::Spent;
+use std::sync::Arc;
+
+use crate::Multiplex;
+use crate::pool::state::{Back, Retired, SharedId, Spent, Stream};
 
 /// One step of a random run.
 #[derive(Debug, Clone)]
@@ -14,7 +17,9 @@ enum Op {
     },
     Release(usize),
     Discard(usize),
-    ConnectOk(usize),
+    /// A connection attempt succeeds; with `Some(n)` (in runs with multiplexed connections) the
+    /// connection serves `n` acquires at once.
+    ConnectOk(usize, Option<usize>),
     ConnectFail(usize),
     Poll(usize),
     Cancel(usize),
@@ -23,6 +28,8 @@ enum Op {
     Reap,
     /// A handed-out connection fails the check its taker makes off the lock.
     Reject(usize),
+    /// A handle of a multiplexed connection comes back unusable (an HTTP/2 GOAWAY).
+    Retire(usize),
     Close,
 }
 
@@ -31,7 +38,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0u8..3, any::<bool>()).prop_map(|(key, may_wait)| Op::Acquire { key, may_wait }),
         3 => any::<usize>().prop_map(Op::Release),
         1 => any::<usize>().prop_map(Op::Discard),
-        2 => any::<usize>().prop_map(Op::ConnectOk),
+        2 => (any::<usize>(), prop::option::of(1usize..4)).prop_map(|(i, n)| Op::ConnectOk(i, n)),
         1 => any::<usize>().prop_map(Op::ConnectFail),
         3 => any::<usize>().prop_map(Op::Poll),
         1 => any::<usize>().prop_map(Op::Cancel),
@@ -39,6 +46,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u64..15_000).prop_map(Op::Advance),
         1 => Just(Op::Reap),
         1 => any::<usize>().prop_map(Op::Reject),
+        1 => any::<usize>().prop_map(Op::Retire),
         // Rare: after it, the run only winds down.
         1 => (0u8..20).prop_map(|n| if n == 0 { Op::Close } else { Op::Reap }),
     ]
@@ -51,24 +59,28 @@ fn pick<T>(v: &mut Vec<T>, i: usize) -> Option<T> {
 /// Drives the state machine through a random run, as the async layer would, checking after every
 /// step that the counts add up, that no limit is exceeded and that each key's waiters are granted
 /// in arrival order.
-fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
+fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool) {
     let mut now = Instant::now();
     let mut st = state(max_per_key, max_total);
-    // Busy connections, and whether each was handed out reused (and may fail its check).
-    let mut busy: Vec<(usize, Idle<Conn>, bool)> = Vec::new();
+    // Busy connections, whether each was handed out reused (and may fail its check), and the
+    // multiplexed connection it is a handle of.
+    let mut busy: Vec<(usize, Idle<Conn>, bool, Option<SharedId>)> = Vec::new();
     let mut connecting: Vec<usize> = Vec::new();
     let mut waiters: Vec<(u8, WaiterId, u64)> = Vec::new();
     let (mut next_conn, mut arrival) = (0u32, 0u64);
-    let on_grant = |grant: Grant<Conn>, k, busy: &mut Vec<_>, connecting: &mut Vec<_>| match grant {
-        Grant::Conn(idle) => busy.push((k, idle, true)),
-        Grant::Slot => connecting.push(k),
-        Grant::Closed => {}
-    };
+    let on_grant =
+        |grant: Grant<Conn>, k, busy: &mut Vec<_>, connecting: &mut Vec<_>, now| match grant {
+            Grant::Conn(idle) => busy.push((k, idle, true, None)),
+            Grant::Stream(stream) => busy.push(handle(k, stream, now)),
+            Grant::Slot => connecting.push(k),
+            Grant::Closed => {}
+        };
     for op in ops {
         let mut effects = fx();
         match op {
             Op::Acquire { key, may_wait } => match st.checkout(&key, now, may_wait, &mut effects) {
-                Checkout::Reuse(k, idle) => busy.push((k, idle, true)),
+                Checkout::Reuse(k, idle) => busy.push((k, idle, true, None)),
+                Checkout::Stream(k, stream) => busy.push(handle(k, stream, now)),
                 Checkout::Connect(k) => connecting.push(k),
                 Checkout::Wait(k) => {
                     let w = st.enqueue(k, std::task::Waker::noop());
@@ -78,22 +90,59 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
                 Checkout::Full => assert!(!may_wait),
                 Checkout::Closed => {}
             },
-            Op::Release(i) => {
-                if let Some((k, mut idle, _)) = pick(&mut busy, i) {
+            Op::Release(i) => match pick(&mut busy, i) {
+                Some((k, mut idle, _, None)) => {
                     idle.last_used = now;
                     st.checkin(k, idle, now, &mut effects);
                 }
-            }
-            Op::Discard(i) => {
-                if let Some((k, _, _)) = pick(&mut busy, i) {
-                    st.discard(k, &mut effects);
+                Some((k, idle, _, Some(id))) => {
+                    let back = Back::Used {
+                        last_used: now,
+                        expires: now.checked_add(IDLE),
+                    };
+                    st.stream_back(k, id, Some(idle.conn), back, &mut effects);
+                }
+                None => {}
+            },
+            Op::Discard(i) => match pick(&mut busy, i) {
+                Some((k, _, _, None)) => st.discard(k, &mut effects),
+                Some((k, _, _, Some(id))) => {
+                    let back = Back::Retire(Retired::Discarded);
+                    st.stream_back(k, id, None, back, &mut effects);
+                }
+                None => {}
+            },
+            Op::Retire(i) => {
+                let streams: Vec<usize> =
+                    (0..busy.len()).filter(|&j| busy[j].3.is_some()).collect();
+                if !streams.is_empty() {
+                    let (k, idle, _, id) = busy.remove(streams[i % streams.len()]);
+                    let back = Back::Retire(Retired::Spent(Spent::Unusable));
+                    st.stream_back(
+                        k,
+                        id.expect("a stream"),
+                        Some(idle.conn),
+                        back,
+                        &mut effects,
+                    );
                 }
             }
-            Op::ConnectOk(i) => {
+            Op::ConnectOk(i, streams) => {
                 if let Some(k) = pick(&mut connecting, i) {
-                    st.connected(k);
                     next_conn += 1;
-                    busy.push((k, Idle::new(conn(next_conn), now, &LIMITS), false));
+                    let idle = Idle::new(conn(next_conn), now, &LIMITS);
+                    match streams.filter(|&n| shared && n > 1) {
+                        None => {
+                            st.connected(k);
+                            busy.push((k, idle, false, None));
+                        }
+                        Some(n) => {
+                            let id = next_conn;
+                            let mux = Arc::new(Multiplex::new(n, move || Some(conn(id))));
+                            let id = st.connected_shared(k, &idle, mux, &mut effects);
+                            busy.push((k, idle, false, Some(id)));
+                        }
+                    }
                 }
             }
             Op::ConnectFail(i) => {
@@ -106,7 +155,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
                     let at = i % waiters.len();
                     if let Some((grant, k)) = st.take_grant(waiters[at].1, Duration::ZERO) {
                         waiters.remove(at);
-                        on_grant(grant, k, &mut busy, &mut connecting);
+                        on_grant(grant, k, &mut busy, &mut connecting, now);
                     }
                 }
             }
@@ -119,7 +168,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
                 if let Some((_, w, _)) = pick(&mut waiters, i)
                     && let Some((grant, k)) = st.give_up(w, Duration::ZERO)
                 {
-                    on_grant(grant, k, &mut busy, &mut connecting);
+                    on_grant(grant, k, &mut busy, &mut connecting, now);
                 }
             }
             Op::Advance(ms) => now += Duration::from_millis(ms),
@@ -130,12 +179,18 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
             Op::Reject(i) => {
                 let handed: Vec<usize> = (0..busy.len()).filter(|&j| busy[j].2).collect();
                 if !handed.is_empty() {
-                    let (k, idle, _) = busy.remove(handed[i % handed.len()]);
-                    match st.reject(k, Some(idle.conn), Spent::Unusable, now, &mut effects) {
-                        Checkout::Reuse(k, idle) => busy.push((k, idle, true)),
-                        Checkout::Connect(k) => connecting.push(k),
-                        Checkout::Closed => {}
-                        other => panic!("a rejection gives back {other:?}"),
+                    let (k, idle, _, id) = busy.remove(handed[i % handed.len()]);
+                    if let Some(id) = id {
+                        // The taker starts over: a new acquire, as far as the model goes.
+                        st.reject_stream(k, id, Some(idle.conn), Spent::Unusable, &mut effects);
+                    } else {
+                        match st.reject(k, Some(idle.conn), Spent::Unusable, now, &mut effects) {
+                            Checkout::Reuse(k, idle) => busy.push((k, idle, true, None)),
+                            Checkout::Stream(k, stream) => busy.push(handle(k, stream, now)),
+                            Checkout::Connect(k) => connecting.push(k),
+                            Checkout::Closed => {}
+                            other => panic!("a rejection gives back {other:?}"),
+                        }
                     }
                 }
             }
@@ -144,7 +199,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
                 // Every waiter is handed `Closed`; the async layer takes it.
                 for (_, w, _) in waiters.drain(..) {
                     let (grant, k) = st.take_grant(w, Duration::ZERO).expect("every waiter");
-                    on_grant(grant, k, &mut busy, &mut connecting);
+                    on_grant(grant, k, &mut busy, &mut connecting, now);
                 }
             }
         }
@@ -163,16 +218,40 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>) {
     }
 }
 
+/// A stream handed out, as the async layer holds it: a handle (a spare, or made now).
+fn handle(
+    k: usize,
+    stream: Stream<Conn>,
+    now: Instant,
+) -> (usize, Idle<Conn>, bool, Option<SharedId>) {
+    let conn = (stream.handle)
+        .or_else(|| stream.mux.share())
+        .expect("the test's handles");
+    (k, Idle::new(conn, now, &LIMITS), true, Some(stream.id))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
     fn random_runs_keep_counts_limits_and_order(ops in prop::collection::vec(op(), 1..200)) {
-        run(ops, 2, None);
+        run(ops, 2, None, false);
+    }
+
+    #[test]
+    fn random_runs_with_multiplexed_connections(ops in prop::collection::vec(op(), 1..200)) {
+        run(ops, 2, None, true);
+    }
+
+    #[test]
+    fn random_runs_with_multiplexed_connections_and_a_total(
+        ops in prop::collection::vec(op(), 1..200)
+    ) {
+        run(ops, 2, Some(3), true);
     }
 
     #[test]
     fn random_runs_with_a_total_limit(ops in prop::collection::vec(op(), 1..200)) {
-        run(ops, 2, Some(3));
+        run(ops, 2, Some(3), false);
     }
 }

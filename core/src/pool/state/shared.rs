@@ -1,0 +1,263 @@
+//! Multiplexed connections (HTTP/2): one connection serves several acquires at once, each with a
+//! handle of its own.
+//!
+//! While it serves any, such a connection is a [`Master`] in its key's `shared` list, counted as
+//! one open connection. With none, it goes idle like any other connection, a spare handle
+//! standing for it in the idle list, so that reaping, eviction, expiry and closing need nothing
+//! of their own. Handles come back as spares and are handed out again before more are made (off
+//! the lock, by the connection's [`Multiplex`]).
+
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use super::idle::Spent;
+use super::{Effects, Grant, Idle, KeyId, State};
+use crate::Multiplex;
+use crate::pool::stats::Counts;
+
+/// Index of a multiplexed connection in its key's `shared` list.
+pub(crate) type SharedId = usize;
+
+/// A multiplexed connection serving at least one acquire.
+pub(super) struct Master<C> {
+    mux: Arc<Multiplex<C>>,
+    /// Handles given back, handed out again before more are made.
+    spares: Vec<C>,
+    in_use: usize,
+    created: Instant,
+    last_used: Instant,
+    expires: Option<Instant>,
+    hung_up: Arc<AtomicBool>,
+    /// Why it takes no new acquires, once it does not: it closes when the last handle is back.
+    retired: Option<Retired>,
+}
+
+impl<C> Master<C> {
+    fn has_room(&self) -> bool {
+        self.retired.is_none() && self.in_use < self.mux.streams()
+    }
+
+    pub(super) fn in_use(&self) -> usize {
+        self.in_use
+    }
+}
+
+/// Why a multiplexed connection was retired, as its close is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retired {
+    Spent(Spent),
+    Discarded,
+    PoolClosed,
+}
+
+impl Retired {
+    fn count(self, counts: &mut Counts) {
+        match self {
+            Retired::Spent(why) => counts.count_closed(why),
+            Retired::Discarded => counts.discarded += 1,
+            Retired::PoolClosed => counts.closed += 1,
+        }
+    }
+}
+
+/// One acquire's share of a multiplexed connection: the handle to use, if a spare was there
+/// (else the taker makes one with `mux`, off the lock), and the times the checks need.
+#[derive(Debug)]
+pub(crate) struct Stream<C> {
+    pub(crate) id: SharedId,
+    pub(crate) handle: Option<C>,
+    pub(crate) mux: Arc<Multiplex<C>>,
+    pub(crate) created: Instant,
+    pub(crate) last_used: Instant,
+    pub(crate) hung_up: Arc<AtomicBool>,
+}
+
+/// How a handle comes back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Back {
+    /// Used, and fit to keep: its connection was last used then, and expires at `expires`.
+    Used {
+        last_used: Instant,
+        expires: Option<Instant>,
+    },
+    /// Never used: its acquire was cancelled, or the handle could not be made.
+    Unused,
+    /// The connection must take no more acquires.
+    Retire(Retired),
+}
+
+impl<K: Eq + Hash + Clone, C> State<K, C> {
+    /// A stream on one of `k`'s multiplexed connections with room, if one has.
+    pub(super) fn free_stream(&mut self, k: KeyId) -> Option<Stream<C>> {
+        let id = self.keys[k].shared.iter().find(|(_, m)| m.has_room())?.0;
+        Some(self.stream_on(k, id))
+    }
+
+    /// An idle connection leaves idle for an acquire: multiplexed, it becomes a master and the
+    /// acquire gets a stream on it (the further waiters of `k` too, as far as it has room);
+    /// else it is busy.
+    pub(super) fn lease(&mut self, k: KeyId, idle: Idle<C>, fx: &mut Effects<C>) -> Grant<C> {
+        let Some(mux) = idle.mux else {
+            self.keys[k].busy += 1;
+            return Grant::Conn(idle);
+        };
+        let id = self.keys[k].shared.insert(Master {
+            mux,
+            spares: vec![idle.conn],
+            in_use: 0,
+            created: idle.created,
+            last_used: idle.last_used,
+            expires: idle.expires,
+            hung_up: idle.hung_up,
+            retired: None,
+        });
+        let stream = self.stream_on(k, id);
+        self.serve_streams(k, id, fx);
+        Grant::Stream(stream)
+    }
+
+    /// A connection just made for `k` turned out multiplexed: its maker keeps the connection as
+    /// its own handle, and `k`'s waiters get streams on it as far as it has room.
+    pub(crate) fn connected_shared(
+        &mut self,
+        k: KeyId,
+        idle: &Idle<C>,
+        mux: Arc<Multiplex<C>>,
+        fx: &mut Effects<C>,
+    ) -> SharedId {
+        let ks = &mut self.keys[k];
+        ks.connecting -= 1;
+        ks.counts.created += 1;
+        let id = ks.shared.insert(Master {
+            mux,
+            spares: Vec::new(),
+            in_use: 1,
+            created: idle.created,
+            last_used: idle.last_used,
+            expires: idle.expires,
+            hung_up: idle.hung_up.clone(),
+            retired: None,
+        });
+        self.serve_streams(k, id, fx);
+        id
+    }
+
+    fn stream_on(&mut self, k: KeyId, id: SharedId) -> Stream<C> {
+        let m = &mut self.keys[k].shared[id];
+        m.in_use += 1;
+        Stream {
+            id,
+            handle: m.spares.pop(),
+            mux: m.mux.clone(),
+            created: m.created,
+            last_used: m.last_used,
+            hung_up: m.hung_up.clone(),
+        }
+    }
+
+    /// Hands streams on `id` to `k`'s waiters, oldest first, while it has room.
+    fn serve_streams(&mut self, k: KeyId, id: SharedId, fx: &mut Effects<C>) {
+        while self.keys[k].shared[id].has_room() {
+            let Some(w) = self.pop_waiter(k) else { return };
+            let stream = self.stream_on(k, id);
+            self.grant(w, Grant::Stream(stream), fx);
+        }
+    }
+
+    /// A handle of `k`'s multiplexed connection `id` comes back (`handle`, unless its user kept
+    /// or lost it). The next waiter gets the stream; the last handle back of a retired connection
+    /// closes it, and the last of a live one takes it idle.
+    pub(crate) fn stream_back(
+        &mut self,
+        k: KeyId,
+        id: SharedId,
+        handle: Option<C>,
+        back: Back,
+        fx: &mut Effects<C>,
+    ) {
+        let closed = self.closed;
+        let m = &mut self.keys[k].shared[id];
+        m.in_use -= 1;
+        match back {
+            Back::Used { last_used, expires } => {
+                m.last_used = last_used;
+                m.expires = expires;
+            }
+            Back::Unused => {}
+            Back::Retire(why) => _ = m.retired.get_or_insert(why),
+        }
+        if closed {
+            m.retired.get_or_insert(Retired::PoolClosed);
+        }
+        if let Some(handle) = handle {
+            m.spares.push(handle);
+        }
+        self.serve_streams(k, id, fx);
+        if self.keys[k].shared[id].in_use > 0 {
+            return;
+        }
+        let mut m = self.keys[k].shared.remove(id);
+        let conn = m.spares.pop();
+        fx.drop.append(&mut m.spares);
+        match (m.retired, conn) {
+            (None, Some(conn)) => {
+                let idle = Idle {
+                    conn,
+                    created: m.created,
+                    last_used: m.last_used,
+                    expires: m.expires,
+                    hung_up: m.hung_up,
+                    mux: Some(m.mux),
+                };
+                self.place(k, idle, fx);
+            }
+            (retired, conn) => {
+                // No handle left to stand for it: its users kept or lost them all.
+                let why = retired.unwrap_or(Retired::Spent(Spent::Unusable));
+                why.count(&mut self.keys[k].counts);
+                fx.close.extend(conn);
+                self.free_slot(k, fx);
+            }
+        }
+    }
+
+    /// A stream handed out failed the check its taker made off the lock (`handle`, if it got
+    /// one): the connection is retired, and the taker starts over.
+    pub(crate) fn reject_stream(
+        &mut self,
+        k: KeyId,
+        id: SharedId,
+        handle: Option<C>,
+        why: Spent,
+        fx: &mut Effects<C>,
+    ) {
+        // Its checkout counted a reuse; it served nothing.
+        self.keys[k].counts.reused -= 1;
+        self.stream_back(k, id, handle, Back::Retire(Retired::Spent(why)), fx);
+    }
+
+    /// Panics if a multiplexed connection of `k` serves none or more than it may, or has room
+    /// while `k` has waiters. For tests.
+    #[cfg(test)]
+    pub(super) fn check_shared(&self, k: KeyId) {
+        let ks = &self.keys[k];
+        for (_, m) in ks.shared.iter() {
+            assert!(m.in_use >= 1, "a master serves at least one acquire");
+            assert!(m.in_use <= m.mux.streams(), "a master's stream limit");
+            if !ks.waiters.is_empty() {
+                assert!(!m.has_room(), "a waiter waits with a stream free");
+            }
+        }
+    }
+
+    /// Retires every multiplexed connection, for a pool being closed.
+    pub(super) fn retire_all(&mut self) {
+        for (_, ks) in self.keys.iter_mut() {
+            for (_, m) in ks.shared.iter_mut() {
+                m.retired.get_or_insert(Retired::PoolClosed);
+            }
+        }
+    }
+}
