@@ -219,14 +219,10 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
             None => Spent::Unusable,
         };
         let mut fx = Effects::new();
-        inner.lock(self.link.shard).reject_stream(
-            k,
-            id,
-            handle.map(|idle| idle.conn),
-            why,
-            &mut fx,
-        );
+        let handle = handle.map(|idle| idle.conn);
+        let unneeded = (inner.lock(self.link.shard)).reject_stream(k, id, handle, why, &mut fx);
         inner.apply(fx);
+        drop(unneeded);
         self.step = Step::Start;
         None
     }

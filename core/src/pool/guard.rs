@@ -56,18 +56,20 @@ impl<K: Key, F: Connect<K>> Pooled<K, F> {
         if let Some(idle) = self.idle.take() {
             let mut fx = Effects::new();
             let mut state = self.link.inner.lock(self.link.shard);
-            match self.stream {
+            let unneeded = match self.stream {
                 None => {
                     state.discard(self.key, &mut fx);
                     fx.close.push(idle.conn);
+                    None
                 }
                 Some(id) => {
                     let retire = Back::Retire(Retired::Discarded);
-                    state.stream_back(self.key, id, Some(idle.conn), retire, &mut fx);
+                    state.stream_back(self.key, id, Some(idle.conn), retire, &mut fx)
                 }
-            }
+            };
             drop(state);
             self.link.inner.apply(fx);
+            drop(unneeded);
         }
     }
 
@@ -105,8 +107,11 @@ impl<K: Key, F: Connect<K>> Drop for Pooled<K, F> {
             let checked = idle.check_in_check(now, &self.link.inner.limits);
             let mut fx = Effects::new();
             let mut state = self.link.inner.lock(self.link.shard);
-            match self.stream {
-                None => state.check_in_checked(self.key, idle, checked, &mut fx),
+            let unneeded = match self.stream {
+                None => {
+                    state.check_in_checked(self.key, idle, checked, &mut fx);
+                    None
+                }
                 Some(id) => {
                     let back = match checked {
                         Ok(()) => Back::Used {
@@ -115,11 +120,12 @@ impl<K: Key, F: Connect<K>> Drop for Pooled<K, F> {
                         },
                         Err(why) => Back::Retire(Retired::Spent(why)),
                     };
-                    state.stream_back(self.key, id, Some(idle.conn), back, &mut fx);
+                    state.stream_back(self.key, id, Some(idle.conn), back, &mut fx)
                 }
-            }
+            };
             drop(state);
             self.link.inner.apply(fx);
+            drop(unneeded);
         }
     }
 }

@@ -284,7 +284,6 @@ impl<K: Key, F: Connect<K>> Inner<K, F> {
         for waker in fx.wakes() {
             waker.wake();
         }
-        drop(std::mem::take(&mut fx.drop));
         if !fx.close.is_empty() {
             let conns = std::mem::take(&mut fx.close);
             self.spawner.spawn(Box::pin(self.drain.close_all(conns)));

@@ -52,8 +52,9 @@ impl<K: Key, F: Connect<K>> Drop for WaiterTicket<'_, K, F> {
         if let Some(id) = self.id.take() {
             let waited = self.waited(self.inner.clock.now());
             let mut fx = Effects::new();
-            self.inner.lock(self.shard).cancel(id, waited, &mut fx);
+            let unneeded = self.inner.lock(self.shard).cancel(id, waited, &mut fx);
             self.inner.apply(fx);
+            drop(unneeded);
         }
     }
 }

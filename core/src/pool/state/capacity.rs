@@ -35,9 +35,13 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             return;
         }
         match self.pop_waiter(k) {
+            Some(w) if idle.mux.is_none() => {
+                self.keys[k].busy += 1;
+                self.grant(w, Grant::Conn(idle), fx);
+            }
             Some(w) => {
-                let lease = self.lease(k, idle, fx);
-                self.grant(w, lease, fx);
+                let stream = self.lease_shared(k, idle, fx);
+                self.grant(w, stream, fx);
             }
             None => self.put_idle(k, idle),
         }

@@ -12,9 +12,6 @@ pub(crate) struct Effects<C> {
     wake: Option<Waker>,
     /// Any further waiters to wake.
     wake_more: Vec<Waker>,
-    /// Handles of multiplexed connections no longer needed, dropped off the lock as they are
-    /// the user's values.
-    pub(crate) drop: Vec<C>,
 }
 
 impl<C> Effects<C> {
@@ -23,7 +20,6 @@ impl<C> Effects<C> {
             close: Vec::new(),
             wake: None,
             wake_more: Vec::new(),
-            drop: Vec::new(),
         }
     }
 
@@ -42,7 +38,7 @@ impl<C> Effects<C> {
 
     /// Whether there is nothing to do: the common case, checked first.
     pub(crate) fn is_empty(&self) -> bool {
-        self.wake.is_none() && self.close.is_empty() && self.drop.is_empty()
+        self.wake.is_none() && self.close.is_empty()
     }
 
     /// The waiters to wake, in the order they were granted.

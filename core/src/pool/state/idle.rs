@@ -148,6 +148,7 @@ fn own_idle_timeout<C: Connection>(conn: &C) -> Option<Duration> {
 
 /// Puts `idle` in `list`, which is kept oldest-used first, in its place by last use: at the back
 /// when it was just used, further in when it comes back from a cancelled hand-off.
+#[inline]
 pub(crate) fn insert_by_last_use<C>(list: &mut VecDeque<Idle<C>>, idle: Idle<C>) {
     // The common case, a return from use, is a push: `insert` at the end costs twice as much.
     if list

@@ -222,7 +222,11 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
                 // Only the stored times here: the caller asks the connection, off the lock.
                 if !idle.is_expired(now) {
                     ks.counts.reused += 1;
-                    return self.lease(k, idle, fx).into_checkout(k);
+                    if idle.mux.is_none() {
+                        ks.busy += 1;
+                        return Checkout::Reuse(k, idle);
+                    }
+                    return self.lease_shared(k, idle, fx).into_checkout(k);
                 }
                 ks.counts.expired += 1;
                 self.total -= 1;
@@ -273,7 +277,11 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         while let Some(idle) = ks.idle.pop_back() {
             if !idle.is_expired(now) {
                 ks.counts.reused += 1;
-                return self.lease(k, idle, fx).into_checkout(k);
+                if idle.mux.is_none() {
+                    ks.busy += 1;
+                    return Checkout::Reuse(k, idle);
+                }
+                return self.lease_shared(k, idle, fx).into_checkout(k);
             }
             ks.counts.expired += 1;
             fx.close.push(idle.conn);

@@ -2,10 +2,11 @@
 //! handle of its own.
 //!
 //! While it serves any, such a connection is a [`Master`] in its key's `shared` list, counted as
-//! one open connection. With none, it goes idle like any other connection, a spare handle
-//! standing for it in the idle list, so that reaping, eviction, expiry and closing need nothing
-//! of their own. Handles come back as spares and are handed out again before more are made (off
-//! the lock, by the connection's [`Multiplex`]).
+//! one open connection. With none, it goes idle like any other connection, one handle standing
+//! for it in the idle list, so that reaping, eviction, expiry and closing need nothing of their
+//! own. The master keeps one handle that came back, to stand for it then (and to hand out before
+//! another is made, off the lock, by the connection's [`Multiplex`]); the transitions give any
+//! other back to their caller, to drop off the lock.
 
 use std::hash::Hash;
 use std::sync::Arc;
@@ -23,8 +24,8 @@ pub(crate) type SharedId = usize;
 /// A multiplexed connection serving at least one acquire.
 pub(super) struct Master<C> {
     mux: Arc<Multiplex<C>>,
-    /// Handles given back, handed out again before more are made.
-    spares: Vec<C>,
+    /// A handle given back, handed out again before another is made.
+    spare: Option<C>,
     in_use: usize,
     created: Instant,
     last_used: Instant,
@@ -95,17 +96,20 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         Some(self.stream_on(k, id))
     }
 
-    /// An idle connection leaves idle for an acquire: multiplexed, it becomes a master and the
-    /// acquire gets a stream on it (the further waiters of `k` too, as far as it has room);
-    /// else it is busy.
-    pub(super) fn lease(&mut self, k: KeyId, idle: Idle<C>, fx: &mut Effects<C>) -> Grant<C> {
-        let Some(mux) = idle.mux else {
-            self.keys[k].busy += 1;
-            return Grant::Conn(idle);
-        };
+    /// A multiplexed idle connection leaves idle for an acquire: it becomes a master, and the
+    /// acquire gets a stream on it (the further waiters of `k` too, as far as it has room). The
+    /// callers lease an exclusive connection themselves, in line: it is the hot path.
+    #[cold]
+    pub(super) fn lease_shared(
+        &mut self,
+        k: KeyId,
+        idle: Idle<C>,
+        fx: &mut Effects<C>,
+    ) -> Grant<C> {
+        let mux = idle.mux.expect("a multiplexed connection");
         let id = self.keys[k].shared.insert(Master {
             mux,
-            spares: vec![idle.conn],
+            spare: Some(idle.conn),
             in_use: 0,
             created: idle.created,
             last_used: idle.last_used,
@@ -132,7 +136,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         ks.counts.created += 1;
         let id = ks.shared.insert(Master {
             mux,
-            spares: Vec::new(),
+            spare: None,
             in_use: 1,
             created: idle.created,
             last_used: idle.last_used,
@@ -149,7 +153,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         m.in_use += 1;
         Stream {
             id,
-            handle: m.spares.pop(),
+            handle: m.spare.take(),
             mux: m.mux.clone(),
             created: m.created,
             last_used: m.last_used,
@@ -168,7 +172,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
 
     /// A handle of `k`'s multiplexed connection `id` comes back (`handle`, unless its user kept
     /// or lost it). The next waiter gets the stream; the last handle back of a retired connection
-    /// closes it, and the last of a live one takes it idle.
+    /// closes it, and the last of a live one takes it idle. Gives back a handle not needed, for
+    /// the caller to drop once the lock is released.
+    #[must_use = "a handle not needed is dropped off the lock"]
     pub(crate) fn stream_back(
         &mut self,
         k: KeyId,
@@ -176,7 +182,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         handle: Option<C>,
         back: Back,
         fx: &mut Effects<C>,
-    ) {
+    ) -> Option<C> {
         let closed = self.closed;
         let m = &mut self.keys[k].shared[id];
         m.in_use -= 1;
@@ -191,17 +197,19 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         if closed {
             m.retired.get_or_insert(Retired::PoolClosed);
         }
-        if let Some(handle) = handle {
-            m.spares.push(handle);
-        }
+        let unneeded = match (handle, &m.spare) {
+            (Some(handle), None) => {
+                m.spare = Some(handle);
+                None
+            }
+            (handle, _) => handle,
+        };
         self.serve_streams(k, id, fx);
         if self.keys[k].shared[id].in_use > 0 {
-            return;
+            return unneeded;
         }
-        let mut m = self.keys[k].shared.remove(id);
-        let conn = m.spares.pop();
-        fx.drop.append(&mut m.spares);
-        match (m.retired, conn) {
+        let m = self.keys[k].shared.remove(id);
+        match (m.retired, m.spare) {
             (None, Some(conn)) => {
                 let idle = Idle {
                     conn,
@@ -221,10 +229,12 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
                 self.free_slot(k, fx);
             }
         }
+        unneeded
     }
 
     /// A stream handed out failed the check its taker made off the lock (`handle`, if it got
     /// one): the connection is retired, and the taker starts over.
+    #[must_use = "a handle not needed is dropped off the lock"]
     pub(crate) fn reject_stream(
         &mut self,
         k: KeyId,
@@ -232,10 +242,10 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         handle: Option<C>,
         why: Spent,
         fx: &mut Effects<C>,
-    ) {
+    ) -> Option<C> {
         // Its checkout counted a reuse; it served nothing.
         self.keys[k].counts.reused -= 1;
-        self.stream_back(k, id, handle, Back::Retire(Retired::Spent(why)), fx);
+        self.stream_back(k, id, handle, Back::Retire(Retired::Spent(why)), fx)
     }
 
     /// Panics if a multiplexed connection of `k` serves none or more than it may, or has room

@@ -71,8 +71,15 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     }
 
     /// The waiter was dropped after `waited`: whatever it had been handed goes to the next in
-    /// line.
-    pub(crate) fn cancel(&mut self, w: WaiterId, waited: Duration, fx: &mut Effects<C>) {
+    /// line. Gives back a handle of a multiplexed connection not needed, for the caller to drop
+    /// off the lock.
+    #[must_use = "a handle not needed is dropped off the lock"]
+    pub(crate) fn cancel(
+        &mut self,
+        w: WaiterId,
+        waited: Duration,
+        fx: &mut Effects<C>,
+    ) -> Option<C> {
         let (k, grant) = self.remove_waiter(w, waited);
         // Ungranted, it has left its queue already: nothing was handed to it.
         match grant {
@@ -80,13 +87,14 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
                 self.keys[k].busy -= 1;
                 self.place(k, idle, fx);
             }
-            Some(Grant::Stream(s)) => self.stream_back(k, s.id, s.handle, Back::Unused, fx),
+            Some(Grant::Stream(s)) => return self.stream_back(k, s.id, s.handle, Back::Unused, fx),
             Some(Grant::Slot) => {
                 self.keys[k].connecting -= 1;
                 self.free_slot(k, fx);
             }
             Some(Grant::Closed) | None => {}
         }
+        None
     }
 
     /// Ends a waiter that waited `waited`, taking it out of its queue if it is still in it.

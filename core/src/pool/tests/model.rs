@@ -100,7 +100,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
                         last_used: now,
                         expires: now.checked_add(IDLE),
                     };
-                    st.stream_back(k, id, Some(idle.conn), back, &mut effects);
+                    let _ = st.stream_back(k, id, Some(idle.conn), back, &mut effects);
                 }
                 None => {}
             },
@@ -108,7 +108,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
                 Some((k, _, _, None)) => st.discard(k, &mut effects),
                 Some((k, _, _, Some(id))) => {
                     let back = Back::Retire(Retired::Discarded);
-                    st.stream_back(k, id, None, back, &mut effects);
+                    let _ = st.stream_back(k, id, None, back, &mut effects);
                 }
                 None => {}
             },
@@ -118,7 +118,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
                 if !streams.is_empty() {
                     let (k, idle, _, id) = busy.remove(streams[i % streams.len()]);
                     let back = Back::Retire(Retired::Spent(Spent::Unusable));
-                    st.stream_back(
+                    let _ = st.stream_back(
                         k,
                         id.expect("a stream"),
                         Some(idle.conn),
@@ -161,7 +161,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
             }
             Op::Cancel(i) => {
                 if let Some((_, w, _)) = pick(&mut waiters, i) {
-                    st.cancel(w, Duration::ZERO, &mut effects);
+                    let _ = st.cancel(w, Duration::ZERO, &mut effects);
                 }
             }
             Op::GiveUp(i) => {
@@ -182,7 +182,8 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
                     let (k, idle, _, id) = busy.remove(handed[i % handed.len()]);
                     if let Some(id) = id {
                         // The taker starts over: a new acquire, as far as the model goes.
-                        st.reject_stream(k, id, Some(idle.conn), Spent::Unusable, &mut effects);
+                        let _ =
+                            st.reject_stream(k, id, Some(idle.conn), Spent::Unusable, &mut effects);
                     } else {
                         match st.reject(k, Some(idle.conn), Spent::Unusable, now, &mut effects) {
                             Checkout::Reuse(k, idle) => busy.push((k, idle, true, None)),

@@ -65,7 +65,7 @@ fn a_connection_back_from_a_cancelled_grant_keeps_its_place_by_last_use() {
     let w = wait(&mut st, 1, t0);
     st.checkin(k, a, t0 + Duration::from_secs(1), &mut fx());
     st.checkin(k, b, t0 + Duration::from_secs(2), &mut fx());
-    st.cancel(w, Duration::ZERO, &mut fx());
+    let _ = st.cancel(w, Duration::ZERO, &mut fx());
     st.check_invariants();
     match st.checkout(&1, t0 + Duration::from_secs(3), false, &mut fx()) {
         Checkout::Reuse(_, idle) => assert_eq!(idle.conn.id, 2, "the most recently used"),

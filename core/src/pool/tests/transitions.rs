@@ -79,7 +79,7 @@ fn a_cancelled_grant_passes_to_the_next_waiter() {
     let (w1, w2) = (wait(&mut st, 1, now), wait(&mut st, 1, now));
     st.checkin(k, c, now, &mut fx());
     let mut effects = fx();
-    st.cancel(w1, Duration::ZERO, &mut effects);
+    let _ = st.cancel(w1, Duration::ZERO, &mut effects);
     assert_eq!(effects.wakes().count(), 1);
     assert_eq!(granted_conn(&mut st, w2), 1);
     st.check_invariants();
