@@ -79,6 +79,7 @@ macro_rules! everywhere {
                 multiplex::streams_share_a_connection_until_it_is_full,
                 multiplex::an_unusable_handle_retires_its_connection,
                 multiplex::close_waits_for_the_last_handle,
+                multiplex::a_cancelled_stream_grant_goes_on,
                 handoff::forwarded_grant_is_checked_like_idle,
                 handoff::cancelled_grant_keeps_its_place_for_reuse,
                 handoff::cancelled_grant_keeps_its_place_for_eviction,

@@ -103,3 +103,35 @@ pub(crate) async fn close_waits_for_the_last_handle<H: Harness>(h: &H) {
     let c = pool.stats().total;
     assert_eq!((c.created, c.closed_total(), c.open()), (1, 1, 0));
 }
+
+/// A waiter handed a stream and then dropped gives it to the next in line; the connection serves
+/// on, and goes idle once its last handle is back.
+pub(crate) async fn a_cancelled_stream_grant_goes_on<H: Harness>(h: &H) {
+    let f = TestFactory::new();
+    f.multiplex(2);
+    let pool = builder(h, &f).max_per_key(1).build().unwrap();
+    let first = pool.acquire(&A, Wait::None).await.unwrap();
+    let second = pool.acquire(&A, Wait::None).await.unwrap();
+    let mut dropped = Probe::new(pool.acquire(&A, Wait::Forever));
+    let mut next = Probe::new(pool.acquire(&A, Wait::Forever));
+    dropped.assert_pending();
+    next.assert_pending();
+    drop(first);
+    assert!(dropped.is_woken());
+    drop(dropped);
+    assert!(next.is_woken(), "the stream goes on to the next waiter");
+    let next = next.ready().unwrap();
+    assert_eq!((next.id(), f.created()), (1, 1));
+    assert_eq!(
+        gauges(&pool, A),
+        Gauges {
+            shared: 1,
+            streams: 2,
+            ..Gauges::default()
+        }
+    );
+    drop((second, next));
+    let c = pool.stats().total;
+    assert_eq!((c.idle, c.shared, c.streams, c.waits), (1, 0, 0, 2));
+    h.settle("nothing to close", || f.live() == 1).await;
+}
