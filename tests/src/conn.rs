@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use event_listener::Event;
 use fusebox_core::{Connect, Connection, Hangup, Multiplex};
+
+use crate::gate::Gate;
 
 /// The error of a connect that [`TestFactory::fail_next`] made fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +86,7 @@ struct Shared {
     streams: AtomicUsize,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -293,60 +294,6 @@ impl Shared {
             .is_ok();
         if panics {
             panic!("{callback:?} panics, as the test asked");
-        }
-    }
-}
-
-/// Holds connects until released; open by default.
-#[derive(Default)]
-struct Gate {
-    state: Mutex<GateState>,
-    event: Event,
-}
-
-#[derive(Default)]
-struct GateState {
-    held: bool,
-    permits: usize,
-}
-
-impl Gate {
-    fn hold(&self) {
-        lock(&self.state).held = true;
-    }
-
-    fn release(&self, n: usize) {
-        lock(&self.state).permits += n;
-        self.event.notify(usize::MAX);
-    }
-
-    fn open(&self) {
-        lock(&self.state).held = false;
-        self.event.notify(usize::MAX);
-    }
-
-    fn try_pass(&self) -> bool {
-        let mut state = lock(&self.state);
-        if !state.held {
-            return true;
-        }
-        if state.permits > 0 {
-            state.permits -= 1;
-            return true;
-        }
-        false
-    }
-
-    async fn pass(&self) {
-        loop {
-            if self.try_pass() {
-                return;
-            }
-            let listener = self.event.listen();
-            if self.try_pass() {
-                return;
-            }
-            listener.await;
         }
     }
 }

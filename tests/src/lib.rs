@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod conn;
+mod gate;
 mod harness;
 mod pool;
 mod probe;

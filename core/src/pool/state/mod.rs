@@ -19,6 +19,7 @@ mod invariants;
 mod lru;
 mod queue;
 mod reap;
+mod report;
 mod shared;
 mod waiters;
 
@@ -36,7 +37,7 @@ use std::time::Instant;
 use foldhash::fast::RandomState;
 use slab::Slab;
 
-use super::stats::{Counts, Stats};
+use super::stats::Counts;
 
 /// Index of a destination key's state; stable while the key has anything open or waiting.
 pub(crate) type KeyId = usize;
@@ -71,17 +72,6 @@ pub(crate) enum Checkout<C> {
     Full,
     /// The pool is closed.
     Closed,
-}
-
-impl<C> Grant<C> {
-    /// A lease of an idle connection as [`State::checkout`] gives it.
-    fn into_checkout(self, k: KeyId) -> Checkout<C> {
-        match self {
-            Grant::Conn(idle) => Checkout::Reuse(k, idle),
-            Grant::Stream(stream) => Checkout::Stream(k, stream),
-            Grant::Slot | Grant::Closed => unreachable!("a lease is a connection or a stream"),
-        }
-    }
 }
 
 struct Waiter<C> {
@@ -216,22 +206,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
                 self.keys[k].counts.reused += 1;
                 return Checkout::Stream(k, stream);
             }
-            let ks = &mut self.keys[k];
             let mut freed = false;
-            while let Some(idle) = ks.idle.pop_back() {
-                // Only the stored times here: the caller asks the connection, off the lock.
-                if !idle.is_expired(now) {
-                    ks.counts.reused += 1;
-                    if idle.mux.is_none() {
-                        ks.busy += 1;
-                        return Checkout::Reuse(k, idle);
-                    }
-                    return self.lease_shared(k, idle, fx).into_checkout(k);
-                }
-                ks.counts.expired += 1;
-                self.total -= 1;
-                fx.close.push(idle.conn);
-                freed = true;
+            if let Some(reuse) = self.reuse_idle(k, now, &mut freed, fx) {
+                return reuse;
             }
             if freed {
                 // Older waiters of other keys may use the room first.
@@ -273,25 +250,43 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         if self.closed {
             return Checkout::Closed;
         }
+        if let Some(reuse) = self.reuse_idle(k, now, &mut false, fx) {
+            return reuse;
+        }
+        // The room just freed is the taker's: no newcomer or later waiter can have it.
+        self.keys[k].connecting += 1;
+        self.total += 1;
+        self.serve_starved(fx);
+        Checkout::Connect(k)
+    }
+
+    /// Takes `k`'s most recently used idle connection that has not expired, closing and counting
+    /// the expired ones on the way (and setting `freed` if there were any). Only the stored times
+    /// here: the taker asks the connection, off the lock.
+    #[inline]
+    fn reuse_idle(
+        &mut self,
+        k: KeyId,
+        now: Instant,
+        freed: &mut bool,
+        fx: &mut Effects<C>,
+    ) -> Option<Checkout<C>> {
         let ks = &mut self.keys[k];
         while let Some(idle) = ks.idle.pop_back() {
             if !idle.is_expired(now) {
                 ks.counts.reused += 1;
                 if idle.mux.is_none() {
                     ks.busy += 1;
-                    return Checkout::Reuse(k, idle);
+                    return Some(Checkout::Reuse(k, idle));
                 }
-                return self.lease_shared(k, idle, fx).into_checkout(k);
+                return Some(self.lease_shared(k, idle, fx).into_checkout(k));
             }
             ks.counts.expired += 1;
-            fx.close.push(idle.conn);
             self.total -= 1;
+            fx.close.push(idle.conn);
+            *freed = true;
         }
-        // The room just freed is the taker's: no newcomer or later waiter can have it.
-        ks.connecting += 1;
-        self.total += 1;
-        self.serve_starved(fx);
-        Checkout::Connect(k)
+        None
     }
 
     /// A busy connection comes back. For tests: the pool makes the check off the lock and calls
@@ -376,26 +371,6 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
                 fx.extend_wake(waiter.waker.take());
             }
         }
-    }
-
-    /// Counts of the whole pool and of each key.
-    pub(crate) fn stats(&self) -> Stats<K> {
-        let mut total = self.retired;
-        let keys = self
-            .keys
-            .iter()
-            .map(|(_, ks)| {
-                let counts = ks.counts();
-                total += counts;
-                (ks.key.clone(), counts)
-            })
-            .collect();
-        Stats { total, keys }
-    }
-
-    /// Counts of one key, if the pool holds it.
-    pub(crate) fn stats_for(&self, key: &K) -> Option<Counts> {
-        self.index.get(key).map(|&k| self.keys[k].counts())
     }
 
     fn key_id(&mut self, key: &K) -> KeyId {

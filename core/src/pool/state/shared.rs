@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use super::idle::Spent;
-use super::{Effects, Grant, Idle, KeyId, State};
+use super::{Checkout, Effects, Grant, Idle, KeyId, State};
 use crate::Multiplex;
 use crate::pool::stats::Counts;
 
@@ -42,6 +42,17 @@ impl<C> Master<C> {
 
     pub(super) fn in_use(&self) -> usize {
         self.in_use
+    }
+}
+
+impl<C> Grant<C> {
+    /// A lease of an idle connection as [`State::checkout`] gives it.
+    pub(super) fn into_checkout(self, k: KeyId) -> Checkout<C> {
+        match self {
+            Grant::Conn(idle) => Checkout::Reuse(k, idle),
+            Grant::Stream(stream) => Checkout::Stream(k, stream),
+            Grant::Slot | Grant::Closed => unreachable!("a lease is a connection or a stream"),
+        }
     }
 }
 
