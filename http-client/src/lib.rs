@@ -100,6 +100,7 @@ mod body;
 mod builder;
 mod client;
 mod connector;
+mod driver;
 mod error;
 mod exchange;
 mod fuse;
