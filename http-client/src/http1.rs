@@ -17,7 +17,7 @@ use hyper::client::conn::http1;
 
 use crate::Error;
 use crate::driver::{DoneOnDrop, DriverState};
-use crate::error::{Fault, HeadLimits, io_kind};
+use crate::error::{Fault, HeadLimits, NoHttp2, io_kind};
 use crate::io::HyperIo;
 use crate::meter::{Metered, Traffic};
 
@@ -48,6 +48,8 @@ pub struct HttpConnection {
     /// The most `idle_timeout` may be: the client's own idle timeout.
     idle_cap: Option<Duration>,
     requests: u64,
+    /// Why this connection speaks HTTP/1.1 and not HTTP/2, for a request that asks for it.
+    pub(crate) no_http2: NoHttp2,
 }
 
 /// The cause of a request that hyper's channel took just as the connection's driver ended.
@@ -113,6 +115,7 @@ impl HttpConnection {
             keep_alive: None,
             idle_cap: settings.idle_cap,
             requests: 0,
+            no_http2: NoHttp2::NotConfigured,
         })
     }
 

@@ -105,9 +105,12 @@ mod error;
 mod exchange;
 mod fuse;
 mod http1;
+#[cfg(feature = "http2")]
+mod http2;
 mod inflight;
 mod io;
 mod meter;
+mod negotiate;
 mod origin;
 mod prepare;
 mod request;
@@ -136,7 +139,10 @@ pub use retry::Retryable;
 pub mod conn {
     pub use crate::connector::Connector;
     pub use crate::http1::HttpConnection;
+    #[cfg(feature = "http2")]
+    pub use crate::http2::{Http2Config, Http2ConfigBuilder, Http2Connection};
     pub use crate::io::HyperIo;
+    pub use crate::negotiate::Negotiated;
 }
 
 /// The `http` crate, whose types requests and responses are made of.
