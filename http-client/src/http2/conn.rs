@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
 use fusebox_core::rt::{BoxIo, Clock, Spawner};
@@ -49,8 +50,9 @@ pub struct Http2Connection {
 /// What the clones of a connection and its dispatch task share.
 struct Shared {
     driver: Arc<DriverState>,
-    /// Polled by the driver task; locked briefly to read the stream limit.
-    dispatch: Arc<Mutex<Dispatch>>,
+    /// Polled by the driver task, locked briefly to read the stream limit; dropped when it
+    /// ends, so that requests sent after that fail at once rather than wait in its channel.
+    dispatch: Arc<Mutex<Option<Dispatch>>>,
     /// Set when the dispatch task ended because a ping went unanswered.
     ping_timed_out: Arc<AtomicBool>,
     origin: Origin,
@@ -79,7 +81,7 @@ impl Http2Connection {
         let (sender, dispatch) = builder.handshake(HyperIo::new(io)).await?;
         let shared = Arc::new(Shared {
             driver: Arc::new(DriverState::default()),
-            dispatch: Arc::new(Mutex::new(dispatch)),
+            dispatch: Arc::new(Mutex::new(Some(dispatch))),
             ping_timed_out: Arc::new(AtomicBool::new(false)),
             origin: origin.clone(),
             keep_alive_timeout: keep_alive.map(|ka| ka.timeout),
@@ -88,7 +90,12 @@ impl Http2Connection {
         let dispatch = shared.dispatch.clone();
         let ping_timed_out = shared.ping_timed_out.clone();
         spawner.spawn(Box::pin(async move {
-            let ended = future::poll_fn(|cx| Pin::new(&mut *lock(&dispatch)).poll(cx)).await;
+            let ended = future::poll_fn(|cx| match &mut *lock(&dispatch) {
+                Some(task) => Pin::new(task).poll(cx),
+                None => Poll::Ready(Ok(())),
+            })
+            .await;
+            lock(&dispatch).take();
             if let Err(e) = ended {
                 tracing::debug!(error = %e, "http2 connection ended with an error");
                 // hyper marks the failure of a missed ping as a timeout: nothing else times
@@ -181,9 +188,12 @@ impl Http2Connection {
 
     /// The most streams the server lets this connection have open at once, as its latest
     /// `SETTINGS_MAX_CONCURRENT_STREAMS` says (until its first `SETTINGS` arrive, hyper's
-    /// assumption of 100). It may change while the connection lives.
+    /// assumption of 100). It may change while the connection lives; 0 once the connection
+    /// has ended.
     pub fn max_concurrent_streams(&self) -> usize {
-        lock(&self.shared.dispatch).current_max_send_streams()
+        lock(&self.shared.dispatch)
+            .as_ref()
+            .map_or(0, Dispatch::current_max_send_streams)
     }
 
     /// Whether the connection is closed: its dispatch task ended (the connection failed, a
@@ -204,7 +214,7 @@ const NO_HEAD_LIMITS: HeadLimits = HeadLimits {
     max_headers: 0,
 };
 
-fn lock(dispatch: &Mutex<Dispatch>) -> std::sync::MutexGuard<'_, Dispatch> {
+fn lock(dispatch: &Mutex<Option<Dispatch>>) -> std::sync::MutexGuard<'_, Option<Dispatch>> {
     dispatch.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
