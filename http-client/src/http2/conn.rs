@@ -178,7 +178,13 @@ impl Http2Connection {
         if (e.is_canceled() || e.is_closed()) && io_kind(&e).is_none() {
             self.shared.driver.ended().await;
         }
-        let fault = if e.is_timeout() || self.shared.ping_timed_out.load(Ordering::SeqCst) {
+        // hyper reports the missed ping to the streams it fails; its dispatch task may end
+        // without saying so (when it sees the connection task end first), so a stream that
+        // learns it tells the requests after it.
+        if e.is_timeout() {
+            self.shared.ping_timed_out.store(true, Ordering::SeqCst);
+        }
+        let fault = if self.shared.ping_timed_out.load(Ordering::SeqCst) {
             Fault::PingTimeout(self.shared.keep_alive_timeout.unwrap_or_default())
         } else {
             Fault::of(&e, self.shared.driver.ended_with(), NO_HEAD_LIMITS)

@@ -155,7 +155,10 @@ impl Http2ConfigBuilder {
     }
 
     /// Whether to ping while no stream is open too (default: no), to find dead idle connections
-    /// before a request does.
+    /// before a request does. Off, hyper arms the first ping only when its connection task runs
+    /// with a stream open, which a request sent on a quiet connection may not bring about (the
+    /// task can write the request just before hyper counts its stream): turn it on when the
+    /// first request on a connection must be covered by the pings too.
     pub fn keep_alive_while_idle(mut self, enabled: bool) -> Http2ConfigBuilder {
         self.keep_alive_while_idle = enabled;
         self

@@ -18,6 +18,7 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 /// far it went. Each step waits (for real, briefly) for a pending sleep first, since the
 /// connection's tasks arm their timers on their own threads.
 async fn advance_until(
+    what: &str,
     rt: &dyn Clock,
     clock: &ManualClock,
     by: Duration,
@@ -25,10 +26,8 @@ async fn advance_until(
 ) -> Duration {
     let start = clock.now();
     while !cond() {
-        settle(rt, "a pending sleep on the manual clock", || {
-            clock.next_deadline().is_some()
-        })
-        .await;
+        let waiting = format!("a pending sleep on the manual clock, for {what}");
+        settle(rt, &waiting, || clock.next_deadline().is_some()).await;
         let next = clock.next_deadline().unwrap();
         assert!(
             next - start <= by,
@@ -54,6 +53,10 @@ async fn a_missed_ping_fails_the_stream_and_closes_the_connection<R: Runtime>(rt
         .prior_knowledge()
         .keep_alive_interval(INTERVAL)
         .keep_alive_timeout(TIMEOUT)
+        // Also while idle: without it hyper schedules the first ping only when its connection
+        // task runs with a stream open, and the task that wrote the request may have run just
+        // before hyper counted the stream as open.
+        .keep_alive_while_idle(true)
         .build()
         .unwrap();
     let dial: Arc<dyn Dial> = Arc::new(rt.clone());
@@ -65,8 +68,9 @@ async fn a_missed_ping_fails_the_stream_and_closes_the_connection<R: Runtime>(rt
     rt.spawn(Box::pin(async move {
         tx.send(sender.send(get("/")).await.map(|_| ())).await.ok();
     }));
+    settle(&rt, "the request at the peer", || peer.requests() == 1).await;
     // No ping before the interval has passed on the clock.
-    let to_ping = advance_until(&rt, &clock, 3 * INTERVAL, || peer.pings() > 0).await;
+    let to_ping = advance_until("the ping", &rt, &clock, 3 * INTERVAL, || peer.pings() > 0).await;
     assert!(to_ping >= INTERVAL, "pinged after {to_ping:?}");
     assert_eq!(peer.pings(), 1);
     assert!(rx.is_empty() && !conn.is_closed());
@@ -79,7 +83,7 @@ async fn a_missed_ping_fails_the_stream_and_closes_the_connection<R: Runtime>(rt
     clock.advance(TIMEOUT - Duration::from_millis(1));
     sleep(&rt, Duration::from_millis(20)).await;
     assert!(rx.is_empty() && !conn.is_closed());
-    let rest = advance_until(&rt, &clock, TIMEOUT, || !rx.is_empty()).await;
+    let rest = advance_until("the ping timeout", &rt, &clock, TIMEOUT, || !rx.is_empty()).await;
     assert!(
         clock.now() - ping_sent >= TIMEOUT,
         "timed out after {rest:?} more"

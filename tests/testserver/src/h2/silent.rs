@@ -12,6 +12,7 @@ use crate::wire::is_timeout;
 /// The client connection preface of HTTP/2 (RFC 9113 section 3.4).
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// Frame types (RFC 9113 section 6).
+const HEADERS: u8 = 0x1;
 const SETTINGS: u8 = 0x4;
 const PING: u8 = 0x6;
 /// The `ACK` flag of `SETTINGS` and `PING`.
@@ -21,13 +22,14 @@ const POLL: Duration = Duration::from_millis(5);
 
 /// A peer on 127.0.0.1 that speaks the HTTP/2 handshake (its `SETTINGS`, and the `ACK` of the
 /// client's) and then goes silent, as a server that hangs or a network that drops everything
-/// would: it answers no request and no `PING`, but counts the pings it receives. One
+/// would: it answers no request and no `PING`, but counts the requests and pings it receives. One
 /// connection at a time; stops when dropped.
 #[derive(Debug)]
 pub struct H2Silent {
     port: u16,
     stop: Arc<AtomicBool>,
     pings: Arc<AtomicUsize>,
+    requests: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -45,14 +47,15 @@ impl H2Silent {
         let port = listener.local_addr().expect("the bound address").port();
         let stop = Arc::new(AtomicBool::new(false));
         let pings = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(AtomicUsize::new(0));
         let thread = {
-            let (stop, pings) = (stop.clone(), pings.clone());
+            let (stop, pings, requests) = (stop.clone(), pings.clone(), requests.clone());
             thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     match listener.accept() {
                         Ok((tcp, _)) => {
                             // The connection ends with an error when the client closes it.
-                            serve(tcp, &stop, &pings).ok();
+                            serve(tcp, &stop, &pings, &requests).ok();
                         }
                         Err(_) => thread::sleep(POLL),
                     }
@@ -63,6 +66,7 @@ impl H2Silent {
             port,
             stop,
             pings,
+            requests,
             thread: Some(thread),
         }
     }
@@ -75,6 +79,11 @@ impl H2Silent {
     /// The `PING` frames received so far (none answered).
     pub fn pings(&self) -> usize {
         self.pings.load(Ordering::SeqCst)
+    }
+
+    /// The `HEADERS` frames received so far: requests (none answered).
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
     }
 }
 
@@ -89,7 +98,12 @@ impl Drop for H2Silent {
 
 /// Reads the preface, sends the server's `SETTINGS`, acknowledges the client's, and reads
 /// (and drops) every other frame until the client closes or the peer stops.
-fn serve(mut tcp: TcpStream, stop: &AtomicBool, pings: &AtomicUsize) -> io::Result<()> {
+fn serve(
+    mut tcp: TcpStream,
+    stop: &AtomicBool,
+    pings: &AtomicUsize,
+    requests: &AtomicUsize,
+) -> io::Result<()> {
     tcp.set_nonblocking(false)?;
     tcp.set_read_timeout(Some(POLL))?;
     let mut preface = [0u8; PREFACE.len()];
@@ -109,6 +123,9 @@ fn serve(mut tcp: TcpStream, stop: &AtomicBool, pings: &AtomicUsize) -> io::Resu
             SETTINGS if flags & ACK == 0 => tcp.write_all(&frame_head(0, SETTINGS, ACK))?,
             PING if flags & ACK == 0 => {
                 pings.fetch_add(1, Ordering::SeqCst);
+            }
+            HEADERS => {
+                requests.fetch_add(1, Ordering::SeqCst);
             }
             _ => {}
         }
