@@ -181,7 +181,7 @@ impl Connector {
 
     /// Dials `origin`, runs the TLS handshake of an `https` origin (offering `h2` by ALPN when
     /// HTTP/2 is allowed over it) and starts the protocol the connection speaks: HTTP/2 when
-    /// the server chose `h2`, or, over plain TCP, when the [`Http2Config`](crate::conn::Http2Config)
+    /// the server chose `h2`, or, over plain TCP, when the `Http2Config` given to `http2`
     /// has prior knowledge of the origin; HTTP/1.1 otherwise (always, without feature `http2` or
     /// an HTTP/2 configuration).
     ///

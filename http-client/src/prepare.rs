@@ -164,7 +164,7 @@ mod tests {
         };
         assert!(
             e.to_string().starts_with(&format!(
-                "the request asked for http/2, but http://example.com {why}"
+                "the request to http://example.com:80 asked for http/2, but {why}"
             )),
             "{e}"
         );

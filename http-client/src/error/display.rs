@@ -191,7 +191,10 @@ fn describe(
             }
         }
         Kind::Http2Unavailable(why) => {
-            write!(f, "the request asked for http/2, but{at} ")?;
+            match origin {
+                Some(origin) => write!(f, "the request to {origin} asked for http/2, but ")?,
+                None => f.write_str("the request asked for http/2, but ")?,
+            }
             f.write_str(match why {
                 NoHttp2::FeatureOff => {
                     "this build of fusebox-http has no http/2: enable its http2 feature, or \
@@ -202,9 +205,9 @@ fn describe(
                      or leave the request's version at its default"
                 }
                 NoHttp2::NoPriorKnowledge => {
-                    "is plain http and not known to speak http/2: call http2_prior_knowledge() \
-                     (or prior knowledge for this origin), use https, or leave the request's \
-                     version at its default"
+                    "the origin is plain http and not known to speak http/2: call \
+                     http2_prior_knowledge() (or prior knowledge for this origin), use https, \
+                     or leave the request's version at its default"
                 }
                 NoHttp2::NotOffered => {
                     "h2 was not offered in the tls handshake: allow http/2 over alpn, or leave \

@@ -90,8 +90,8 @@ async fn alpn_chooses_http11_when_the_server_speaks_only_that<R: Runtime>(rt: R)
     assert_eq!(
         e.to_string(),
         format!(
-            "the request asked for http/2, but {origin} the server chose http/1.1 in the tls \
-             handshake: leave the request's version at its default"
+            "the request to {origin} asked for http/2, but the server chose http/1.1 in the \
+             tls handshake: leave the request's version at its default"
         )
     );
     // The refused request was not sent; one with the default version is, as HTTP/1.1.
