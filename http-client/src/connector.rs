@@ -5,12 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fusebox_core::Connect;
-#[cfg(feature = "tls")]
+#[cfg(any(feature = "tls", feature = "http2"))]
 use fusebox_core::rt::Clock;
-use fusebox_core::rt::{Dial, Runtime, Spawner};
+use fusebox_core::rt::{BoxIo, Dial, Runtime, Spawner};
 
-use crate::error::{ConnectError, HeadLimits};
+use crate::error::{ConnectError, HeadLimits, NoHttp2};
 use crate::http1::{ConnSettings, HttpConnection};
+#[cfg(feature = "http2")]
+use crate::http2::{Http2Config, Http2Connection};
+use crate::negotiate::Negotiated;
 use crate::origin::{Origin, Scheme};
 #[cfg(feature = "tls")]
 use crate::tls::{self, HandshakeTimeout, TlsConfig};
@@ -59,6 +62,18 @@ pub struct Connector {
     /// just before it runs out.
     #[cfg(feature = "tls")]
     connect_timeout: Option<HandshakeTimeout>,
+    /// When [`connect_negotiated`](Connector::connect_negotiated) speaks HTTP/2, and the clock
+    /// its pings are timed on.
+    #[cfg(feature = "http2")]
+    http2: Option<(Http2Config, Arc<dyn Clock>)>,
+}
+
+/// A dialed stream, secured for an `https` origin, and what the server chose by ALPN.
+struct Opened {
+    io: BoxIo,
+    /// `None` for plain TCP; else whether the server chose `h2`.
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
+    chose_h2: Option<bool>,
 }
 
 /// The most bytes of a response head, status line and headers, by default.
@@ -85,6 +100,8 @@ impl Connector {
             handshake_timeout: None,
             #[cfg(feature = "tls")]
             connect_timeout: None,
+            #[cfg(feature = "http2")]
+            http2: None,
         }
     }
 
@@ -152,19 +169,93 @@ impl Connector {
     }
 }
 
-impl Connect<Origin> for Connector {
-    type Conn = HttpConnection;
-    type Error = ConnectError;
+impl Connector {
+    /// Lets [`connect_negotiated`](Connector::connect_negotiated) speak HTTP/2 as `config`
+    /// says (by ALPN over TLS, by prior knowledge over plain TCP), with keep-alive pings timed
+    /// on `clock`. The pool's connections ([`Connect`]) stay HTTP/1.1.
+    #[cfg(feature = "http2")]
+    pub fn http2(mut self, config: Http2Config, clock: Arc<dyn Clock>) -> Connector {
+        self.http2 = Some((config, clock));
+        self
+    }
 
-    async fn connect(&self, origin: &Origin) -> Result<HttpConnection, ConnectError> {
+    /// Dials `origin`, runs the TLS handshake of an `https` origin (offering `h2` by ALPN when
+    /// HTTP/2 is allowed over it) and starts the protocol the connection speaks: HTTP/2 when
+    /// the server chose `h2`, or, over plain TCP, when the `Http2Config` given to `http2`
+    /// has prior knowledge of the origin; HTTP/1.1 otherwise (always, without feature `http2` or
+    /// an HTTP/2 configuration).
+    ///
+    /// The result says which, so that HTTP/1.1 connections can be kept for one request at a
+    /// time and HTTP/2 ones shared; a request that asks for `Version::HTTP_2` on an HTTP/1.1
+    /// one fails with [`Error::is_http2_unavailable`](crate::Error::is_http2_unavailable),
+    /// saying why the connection is not HTTP/2.
+    ///
+    /// # Errors
+    ///
+    /// As [`Connect::connect`]: the dial, the TLS handshake or the protocol's handshake failed.
+    pub async fn connect_negotiated(&self, origin: &Origin) -> Result<Negotiated, ConnectError> {
+        #[cfg(feature = "http2")]
+        if let Some((config, clock)) = &self.http2 {
+            let prior = config.speaks_http2_plain(origin);
+            let offer = origin.scheme() == Scheme::Https && config.offers_h2_over_alpn();
+            let opened = self.open(origin, offer).await?;
+            let why = match opened.chose_h2 {
+                Some(true) => None,
+                Some(false) if offer => Some(NoHttp2::ServerChoseHttp1),
+                Some(false) => Some(NoHttp2::NotOffered),
+                None if prior => None,
+                None => Some(NoHttp2::NoPriorKnowledge),
+            };
+            if why.is_none() {
+                let conn = Http2Connection::handshake(
+                    opened.io,
+                    origin,
+                    self.spawner.clone(),
+                    clock.clone(),
+                    config,
+                )
+                .await
+                .map_err(ConnectError::handshake)?;
+                tracing::debug!(%origin, "http2 connection opened");
+                return Ok(Negotiated::Http2(conn));
+            }
+            let mut conn = self.start_http1(opened.io, origin).await?;
+            conn.no_http2 = why.unwrap_or(NoHttp2::NotConfigured);
+            return Ok(Negotiated::Http1(conn));
+        }
+        let opened = self.open(origin, false).await?;
+        let mut conn = self.start_http1(opened.io, origin).await?;
+        if !cfg!(feature = "http2") {
+            conn.no_http2 = NoHttp2::FeatureOff;
+        }
+        Ok(Negotiated::Http1(conn))
+    }
+
+    /// Starts HTTP/1.1 on `io`.
+    async fn start_http1(
+        &self,
+        io: BoxIo,
+        origin: &Origin,
+    ) -> Result<HttpConnection, ConnectError> {
+        let conn = HttpConnection::handshake(io, &*self.spawner, self.settings)
+            .await
+            .map_err(ConnectError::handshake)?;
+        tracing::debug!(%origin, "http connection opened");
+        Ok(conn)
+    }
+
+    /// Dials `origin` and secures the stream of an `https` one, offering `h2` by ALPN if
+    /// `offer_h2`.
+    #[cfg_attr(not(all(feature = "tls", feature = "http2")), allow(unused_variables))]
+    async fn open(&self, origin: &Origin, offer_h2: bool) -> Result<Opened, ConnectError> {
         origin
             .check_supported()
             .map_err(ConnectError::unsupported)?;
         #[cfg(feature = "tls")]
         let started = self.connect_timeout.as_ref().map(|t| t.clock.now());
         let dialed = self.dial.dial(origin.host(), origin.port()).await;
-        let io = match (origin.scheme(), dialed) {
-            (Scheme::Http, Ok(io)) => io,
+        let opened = match (origin.scheme(), dialed) {
+            (Scheme::Http, Ok(io)) => Opened { io, chose_h2: None },
             (Scheme::Http, Err(e)) => return Err(ConnectError::dial_to(e, origin.host())),
             #[cfg(feature = "tls")]
             (Scheme::Https, Ok(io)) => {
@@ -172,7 +263,23 @@ impl Connect<Origin> for Connector {
                     own: self.handshake_timeout.as_ref(),
                     connect: self.connect_timeout.as_ref().zip(started),
                 };
-                tls::handshake(&self.tls, io, origin.host(), limit).await?
+                #[cfg(feature = "http2")]
+                let config = if offer_h2 {
+                    self.tls.rustls_config_h2()
+                } else {
+                    self.tls.rustls_config()
+                };
+                #[cfg(not(feature = "http2"))]
+                let config = self.tls.rustls_config();
+                let secured = tls::handshake(config, io, origin.host(), limit).await?;
+                #[cfg(feature = "http2")]
+                let chose_h2 = secured.alpn.as_deref() == Some(tls::ALPN_H2);
+                #[cfg(not(feature = "http2"))]
+                let chose_h2 = false;
+                Opened {
+                    io: secured.io,
+                    chose_h2: Some(chose_h2),
+                }
             }
             #[cfg(feature = "tls")]
             (Scheme::Https, Err(e)) if crate::error::is_reset(e.kind()) => {
@@ -185,11 +292,19 @@ impl Connect<Origin> for Connector {
             #[cfg(not(feature = "tls"))]
             (Scheme::Https, _) => unreachable!("refused by check_supported"),
         };
-        let conn = HttpConnection::handshake(io, &*self.spawner, self.settings)
-            .await
-            .map_err(ConnectError::handshake)?;
-        tracing::debug!(%origin, "http connection opened");
-        Ok(conn)
+        Ok(opened)
+    }
+}
+
+impl Connect<Origin> for Connector {
+    type Conn = HttpConnection;
+    type Error = ConnectError;
+
+    /// Opens an HTTP/1.1 connection: the pool keeps each for one request at a time, so ALPN
+    /// offers `http/1.1` only.
+    async fn connect(&self, origin: &Origin) -> Result<HttpConnection, ConnectError> {
+        let opened = self.open(origin, false).await?;
+        self.start_http1(opened.io, origin).await
     }
 }
 
@@ -200,6 +315,8 @@ impl fmt::Debug for Connector {
         #[cfg(feature = "tls")]
         d.field("tls", &self.tls)
             .field("handshake_timeout", &self.handshake_timeout);
+        #[cfg(feature = "http2")]
+        d.field("http2", &self.http2.as_ref().map(|(config, _)| config));
         d.finish_non_exhaustive()
     }
 }

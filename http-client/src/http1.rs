@@ -4,11 +4,9 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use event_listener::Event;
 use fusebox_core::rt::{BoxIo, Spawner};
 use fusebox_core::{Connection, Hangup};
 use futures_lite::future;
@@ -18,7 +16,8 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1;
 
 use crate::Error;
-use crate::error::{Fault, HeadLimits, io_kind};
+use crate::driver::{DoneOnDrop, DriverState};
+use crate::error::{Fault, HeadLimits, NoHttp2, io_kind};
 use crate::io::HyperIo;
 use crate::meter::{Metered, Traffic};
 
@@ -49,35 +48,8 @@ pub struct HttpConnection {
     /// The most `idle_timeout` may be: the client's own idle timeout.
     idle_cap: Option<Duration>,
     requests: u64,
-}
-
-/// Shared between the connection and its driver task.
-#[derive(Debug, Default)]
-struct DriverState {
-    /// Set when the driver task ends or is dropped: the connection is gone.
-    done: AtomicBool,
-    /// The kind of the IO error the driver ended with, if it ended with one.
-    ended: Mutex<Option<io::ErrorKind>>,
-    /// Notified once `done` is set.
-    finished: Event,
-    /// The pool's line for this connection, raised when the driver ends.
-    hangup: OnceLock<Hangup>,
-}
-
-impl DriverState {
-    /// Waits until the driver task has ended.
-    async fn ended(&self) {
-        loop {
-            if self.done.load(Ordering::Acquire) {
-                return;
-            }
-            let listener = self.finished.listen();
-            if self.done.load(Ordering::Acquire) {
-                return;
-            }
-            listener.await;
-        }
-    }
+    /// Why this connection speaks HTTP/1.1 and not HTTP/2, for a request that asks for it.
+    pub(crate) no_http2: NoHttp2,
 }
 
 /// The cause of a request that hyper's channel took just as the connection's driver ended.
@@ -86,20 +58,6 @@ fn untaken() -> io::Error {
         io::ErrorKind::UnexpectedEof,
         "the connection ended before it took the request",
     )
-}
-
-/// Sets `done` when the driver task ends, however it ends (finished, failed, or dropped by a
-/// runtime shutting down).
-struct DoneOnDrop(Arc<DriverState>);
-
-impl Drop for DoneOnDrop {
-    fn drop(&mut self) {
-        self.0.done.store(true, Ordering::SeqCst);
-        self.0.finished.notify(usize::MAX);
-        if let Some(hangup) = self.0.hangup.get() {
-            hangup.raise();
-        }
-    }
 }
 
 /// The settings a connection is made with.
@@ -145,7 +103,7 @@ impl HttpConnection {
         spawner.spawn(Box::pin(async move {
             if let Err(e) = driver.await {
                 tracing::debug!(error = %e, "http connection ended with an error");
-                *done.0.ended.lock().unwrap_or_else(PoisonError::into_inner) = io_kind(&e);
+                done.0.set_ended_with(io_kind(&e));
             }
             drop(done);
         }));
@@ -157,6 +115,7 @@ impl HttpConnection {
             keep_alive: None,
             idle_cap: settings.idle_cap,
             requests: 0,
+            no_http2: NoHttp2::NotConfigured,
         })
     }
 
@@ -229,21 +188,13 @@ impl HttpConnection {
         if (e.is_canceled() || e.is_closed()) && io_kind(&e).is_none() {
             self.driver.ended().await;
         }
-        let ended = *self
-            .driver
-            .ended
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let ended = self.driver.ended_with();
         Error::on_connection(Fault::of(&e, ended, self.limits), in_body, e)
     }
 
     /// Sorts a failure while the response body was read, as far as is known now.
     pub(crate) fn classify_body(&self, e: Box<dyn std::error::Error + Send + Sync>) -> Error {
-        let ended = *self
-            .driver
-            .ended
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let ended = self.driver.ended_with();
         let fault = match e.downcast_ref::<hyper::Error>() {
             Some(h) => Fault::of(h, ended, self.limits),
             None => io_kind(&*e).map_or(Fault::Other, Fault::of_io),
@@ -258,7 +209,7 @@ impl HttpConnection {
 
     /// Whether the connection is closed: its driver ended, or hyper closed it.
     pub fn is_closed(&self) -> bool {
-        self.driver.done.load(Ordering::Acquire) || self.sender.is_closed()
+        self.driver.is_done() || self.sender.is_closed()
     }
 
     /// The idle timeout the server announced, margin taken off, if it announced one.
@@ -314,11 +265,7 @@ impl Connection for HttpConnection {
     /// so that a connection the server closed leaves the idle count as soon as hyper sees the
     /// close.
     fn watch_hangup(&mut self, hangup: Hangup) {
-        let hangup = self.driver.hangup.get_or_init(|| hangup);
-        // The driver may have ended before the hang-up was kept: then it found none to raise.
-        if self.driver.done.load(Ordering::SeqCst) {
-            hangup.raise();
-        }
+        self.driver.watch_hangup(hangup);
     }
 
     /// Drops the request sender: hyper's driver then ends the connection and closes the socket

@@ -89,24 +89,30 @@
 //! | --- | --- | --- |
 //! | `tls` | on | `https` origins: rustls with the `ring` provider, roots from `webpki-roots` |
 //! | `native-roots` | off | `tls::Roots::Native`: the operating system's trust store, read by `rustls-native-certs` |
+//! | `http2` | off | HTTP/2 connections on hyper's `client::conn::http2`: `conn::Connector::connect_negotiated` (ALPN `h2` over TLS, prior knowledge over plain TCP), `conn::Http2Connection`, keep-alive pings on the client's clock; the `Client`'s pool still sends HTTP/1.1 |
 //! | `json` | off | `Body::json`, `Response::json` and `RequestBuilder::json`, with `serde_json` (`query` and `form` need only `serde` and `serde_urlencoded`, always on) |
 //!
 //! # When not to use it
 //!
-//! For HTTP/2, proxies or cookies, use `reqwest`. This client speaks HTTP/1.1.
+//! For proxies or cookies, or HTTP/2 through a pooled client today, use `reqwest`. This
+//! client's pool speaks HTTP/1.1; feature `http2` adds HTTP/2 connections for pools of your own.
 #![forbid(unsafe_code)]
 
 mod body;
 mod builder;
 mod client;
 mod connector;
+mod driver;
 mod error;
 mod exchange;
 mod fuse;
 mod http1;
+#[cfg(feature = "http2")]
+mod http2;
 mod inflight;
 mod io;
 mod meter;
+mod negotiate;
 mod origin;
 mod prepare;
 mod request;
@@ -135,7 +141,10 @@ pub use retry::Retryable;
 pub mod conn {
     pub use crate::connector::Connector;
     pub use crate::http1::HttpConnection;
+    #[cfg(feature = "http2")]
+    pub use crate::http2::{Http2Config, Http2ConfigBuilder, Http2Connection};
     pub use crate::io::HyperIo;
+    pub use crate::negotiate::Negotiated;
 }
 
 /// The `http` crate, whose types requests and responses are made of.
@@ -155,6 +164,13 @@ mod tests {
         assert_send_sync::<crate::FuseBuilder>();
         assert_send_sync::<crate::conn::Connector>();
         assert_send_sync::<crate::conn::HttpConnection>();
+        assert_send::<crate::conn::Negotiated>();
+        #[cfg(feature = "http2")]
+        {
+            assert_send_sync::<crate::conn::Http2Connection>();
+            assert_send_sync::<crate::conn::Http2Config>();
+            assert_send_sync::<crate::conn::Http2ConfigBuilder>();
+        }
         assert_send_sync::<crate::Origin>();
         assert_send_sync::<crate::Error>();
         assert_send::<crate::RequestBuilder>();

@@ -146,6 +146,18 @@ impl Origin {
         Ok(())
     }
 
+    /// The authority of an absolute URI to this origin: the host, bracketed if IPv6, and the
+    /// port unless it is the scheme's default (as the `Host` header has it).
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
+    pub(crate) fn authority(&self) -> String {
+        let host = self.bracketed_host();
+        if self.port == self.scheme.default_port() {
+            host.into_owned()
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+
     /// The value of the `Host` header for requests to this origin: the host, bracketed if IPv6,
     /// with the port unless it is the scheme's default.
     pub(crate) fn host_header(&self) -> HeaderValue {

@@ -4,6 +4,7 @@ use http::header::{HOST, HeaderMap};
 use http::uri::PathAndQuery;
 use http::{Request, Uri, Version};
 
+use crate::error::NoHttp2;
 use crate::request::Timeout;
 use crate::{Error, Origin, RequestBody};
 
@@ -17,6 +18,15 @@ pub(crate) fn prepare<B: Into<RequestBody>>(
     let (mut parts, body) = req.into_parts();
     let origin = Origin::from_uri(&parts.uri).map_err(Error::invalid_uri)?;
     origin.check_supported().map_err(Error::invalid_uri)?;
+    if parts.version == Version::HTTP_2 {
+        // The connection layer can speak HTTP/2, but the pool does not hand out its streams yet.
+        let why = if cfg!(feature = "http2") {
+            NoHttp2::NotPooled
+        } else {
+            NoHttp2::FeatureOff
+        };
+        return Err(Error::http2_unavailable(why).with_origin(&origin));
+    }
     if parts.version != Version::HTTP_11 && parts.version != Version::HTTP_10 {
         return Err(Error::invalid_request(format!(
             "{:?} requested, but this client speaks HTTP/1.1: leave the request's version at its default",
@@ -140,9 +150,26 @@ mod tests {
     }
 
     #[test]
-    fn http2_requests_are_refused() {
+    fn http2_requests_are_refused_with_their_own_error() {
         let req = Request::get("http://example.com/")
             .version(Version::HTTP_2)
+            .body("")
+            .unwrap();
+        let e = prepare(req, &HeaderMap::new()).unwrap_err();
+        assert!(e.is_http2_unavailable() && !e.is_invalid_request());
+        let why = if cfg!(feature = "http2") {
+            "this client's pool sends http/1.1 only for now"
+        } else {
+            "this build of fusebox-http has no http/2: enable its http2 feature"
+        };
+        assert!(
+            e.to_string().starts_with(&format!(
+                "the request to http://example.com:80 asked for http/2, but {why}"
+            )),
+            "{e}"
+        );
+        let req = Request::get("http://example.com/")
+            .version(Version::HTTP_3)
             .body("")
             .unwrap();
         assert!(

@@ -13,6 +13,8 @@ use crate::Error;
 use crate::client::{Client, Inner};
 use crate::conn::Connector;
 use crate::connector::{DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_HEADERS};
+#[cfg(feature = "http2")]
+use crate::http2::{Http2Config, Http2ConfigBuilder};
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
 
@@ -43,6 +45,7 @@ const DEFAULT_USER_AGENT: &str = concat!("fusebox/", env!("CARGO_PKG_VERSION"));
 /// | [`user_agent`](Builder::user_agent) | `fusebox/<version>` |
 /// | `tls` (feature `tls`) | `TlsConfig::default()`: `webpki-roots` roots, SNI, ALPN `http/1.1` |
 /// | `tls_handshake_timeout` (feature `tls`) | none of its own: within the connect timeout |
+/// | `http2_*` (feature `http2`) | `h2` allowed over ALPN, no prior knowledge, no pings (the pool sends HTTP/1.1 for now) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -86,6 +89,8 @@ pub struct Builder {
     tls: Option<TlsConfig>,
     #[cfg(feature = "tls")]
     tls_handshake_timeout: Option<Duration>,
+    #[cfg(feature = "http2")]
+    http2: Http2ConfigBuilder,
 }
 
 impl Builder {
@@ -110,6 +115,8 @@ impl Builder {
             tls: None,
             #[cfg(feature = "tls")]
             tls_handshake_timeout: None,
+            #[cfg(feature = "http2")]
+            http2: Http2Config::builder(),
         }
     }
 
@@ -341,6 +348,8 @@ impl Builder {
             }
             connector
         };
+        #[cfg(feature = "http2")]
+        let connector = connector.http2(self.http2.check("http2_")?, clock.clone());
         let pool_spawner = spawner.clone();
         let mut pool = Pool::builder(connector)
             .max_per_key(self.max_per_host)
@@ -386,9 +395,13 @@ impl fmt::Debug for Builder {
         #[cfg(feature = "tls")]
         d.field("tls", &self.tls)
             .field("tls_handshake_timeout", &self.tls_handshake_timeout);
+        #[cfg(feature = "http2")]
+        d.field("http2", &self.http2);
         d.finish()
     }
 }
 
+#[cfg(feature = "http2")]
+mod http2;
 #[cfg(test)]
 mod tests;

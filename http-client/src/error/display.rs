@@ -3,7 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use super::kind::{DialFault, Fault, Kind};
+use super::kind::{DialFault, Fault, Kind, NoHttp2};
 use super::{Error, Repr};
 use crate::origin::Origin;
 
@@ -178,11 +178,50 @@ fn describe(
                      max_headers ({}): raise the limit it exceeds",
                     limits.max_head_size, limits.max_headers
                 ),
+                Fault::PingTimeout(timeout) => write!(
+                    f,
+                    "the http/2 connection to{at} was closed {during}: the server did not answer \
+                     a ping within http2_keep_alive_timeout ({timeout:?}); check that it is up \
+                     and reachable, or raise http2_keep_alive_timeout"
+                ),
                 Fault::Other => write!(
                     f,
                     "the exchange with{at} failed on the connection {during}: see the cause"
                 ),
             }
+        }
+        Kind::Http2Unavailable(why) => {
+            match origin {
+                Some(origin) => write!(f, "the request to {origin} asked for http/2, but ")?,
+                None => f.write_str("the request asked for http/2, but ")?,
+            }
+            f.write_str(match why {
+                NoHttp2::FeatureOff => {
+                    "this build of fusebox-http has no http/2: enable its http2 feature, or \
+                     leave the request's version at its default"
+                }
+                NoHttp2::NotConfigured => {
+                    "the connection was made for http/1.1 only: connect with an Http2Config, \
+                     or leave the request's version at its default"
+                }
+                NoHttp2::NoPriorKnowledge => {
+                    "the origin is plain http and not known to speak http/2: call \
+                     http2_prior_knowledge() (or prior knowledge for this origin), use https, \
+                     or leave the request's version at its default"
+                }
+                NoHttp2::NotOffered => {
+                    "h2 was not offered in the tls handshake: allow http/2 over alpn, or leave \
+                     the request's version at its default"
+                }
+                NoHttp2::ServerChoseHttp1 => {
+                    "the server chose http/1.1 in the tls handshake: leave the request's \
+                     version at its default"
+                }
+                NoHttp2::NotPooled => {
+                    "this client's pool sends http/1.1 only for now: leave the request's \
+                     version at its default, or send on a conn::Http2Connection"
+                }
+            })
         }
         Kind::Closed => {
             f.write_str("the client's connection pool is closed: use a client that was not closed")

@@ -44,6 +44,28 @@ pub(super) enum Kind {
     Request { fault: Fault, in_body: bool },
     /// The client's pool was closed.
     Closed,
+    /// The request asked for HTTP/2, which its origin's connection cannot speak: why.
+    Http2Unavailable(NoHttp2),
+}
+
+/// Why a connection speaks HTTP/1.1 rather than HTTP/2: what a request that asks for
+/// `Version::HTTP_2` is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "http2"), allow(dead_code))]
+pub(crate) enum NoHttp2 {
+    /// fusebox-http was built without its `http2` feature.
+    FeatureOff,
+    /// The connection was made for HTTP/1.1 only (by the pool's `Connect`, or without an
+    /// HTTP/2 configuration).
+    NotConfigured,
+    /// A plain `http` origin, and no prior knowledge that it speaks HTTP/2.
+    NoPriorKnowledge,
+    /// Over TLS, `h2` was not offered: the configuration does not allow it over ALPN.
+    NotOffered,
+    /// Over TLS, the server chose `http/1.1` (or nothing) in the handshake.
+    ServerChoseHttp1,
+    /// The client does not send HTTP/2 requests through its pool yet.
+    NotPooled,
 }
 
 /// Why a TCP connection could not be made.
@@ -70,6 +92,10 @@ pub(crate) enum Fault {
     MalformedHead,
     /// The response head is over the client's limits.
     HeadTooLarge(HeadLimits),
+    /// The server did not answer an HTTP/2 keep-alive ping within this timeout: the connection
+    /// was closed as dead.
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
+    PingTimeout(Duration),
     /// Anything else hyper reported.
     Other,
 }

@@ -22,7 +22,7 @@ pub(crate) use connect::CertificateProblem;
 pub use connect::ConnectError;
 #[cfg(feature = "tls")]
 pub(crate) use kind::is_reset;
-pub(crate) use kind::{Fault, HeadLimits, io_kind};
+pub(crate) use kind::{Fault, HeadLimits, NoHttp2, io_kind};
 
 use crate::origin::{Origin, OriginError};
 use connect::Stage;
@@ -182,6 +182,11 @@ impl Error {
 
     pub(crate) fn body_too_large(limit: usize) -> Error {
         Error::new(Kind::BodyTooLarge { limit })
+    }
+
+    /// The request asked for HTTP/2, which cannot be had, as `why` says.
+    pub(crate) fn http2_unavailable(why: NoHttp2) -> Error {
+        Error::new(Kind::Http2Unavailable(why))
     }
 
     /// The exchange failed on an established connection, as `fault` says; `in_body` when the
@@ -345,6 +350,24 @@ impl Error {
     /// [`is_body_too_large`](Self::is_body_too_large) instead.)
     pub fn is_body(&self) -> bool {
         matches!(self.kind(), Some(Kind::Request { in_body: true, .. }))
+    }
+
+    /// Whether an HTTP/2 connection closed because the server did not answer a keep-alive ping
+    /// within `http2_keep_alive_timeout`: the peer or the network is gone. Every stream that
+    /// was open on it fails with this error; [`is_request`](Self::is_request) is true too (and
+    /// [`is_body`](Self::is_body) if the head had arrived), [`is_timeout`](Self::is_timeout) is
+    /// not (no request or connect timeout ran out).
+    pub fn is_ping_timeout(&self) -> bool {
+        matches!(self.fault(), Some(Fault::PingTimeout(_)))
+    }
+
+    /// Whether the request asked for HTTP/2 (`Version::HTTP_2`) and its origin's connection
+    /// cannot speak it: the `http2` feature is off, a plain `http` origin without prior
+    /// knowledge, a TLS server that chose `http/1.1`, or (for now) a [`Client`](crate::Client),
+    /// whose pool sends HTTP/1.1 only. The message says which, and what to change; the request
+    /// was not sent.
+    pub fn is_http2_unavailable(&self) -> bool {
+        matches!(self.kind(), Some(Kind::Http2Unavailable(_)))
     }
 
     fn fault(&self) -> Option<Fault> {

@@ -8,8 +8,11 @@ use rustls::{ClientConfig, RootCertStore};
 use super::{Certificate, Identity};
 use crate::Error;
 
-/// The one application protocol offered in the handshake: this client speaks HTTP/1.1 only.
+/// The application protocol offered in every handshake.
 const ALPN_HTTP11: &[u8] = b"http/1.1";
+/// Offered before `http/1.1` by connections that may speak HTTP/2 (feature `http2`).
+#[cfg(feature = "http2")]
+pub(crate) const ALPN_H2: &[u8] = b"h2";
 
 /// Which root certificates a [`TlsConfig`] trusts, besides those added with
 /// [`TlsConfigBuilder::root_certificate`].
@@ -59,6 +62,9 @@ pub enum Roots {
 #[derive(Clone)]
 pub struct TlsConfig {
     inner: Arc<ClientConfig>,
+    /// The same, with ALPN offering `h2` first, for connections that may speak HTTP/2.
+    #[cfg(feature = "http2")]
+    h2: Arc<ClientConfig>,
 }
 
 impl TlsConfig {
@@ -73,20 +79,35 @@ impl TlsConfig {
 
     /// Takes a rustls `ClientConfig` whole, for what the builder does not offer (a custom
     /// certificate verifier, key logging, another crypto provider). Its ALPN protocols are
-    /// replaced by `http/1.1`, the only protocol this client speaks.
+    /// replaced by `http/1.1` (and `h2` before it, for the HTTP/2 connections of feature
+    /// `http2`).
     ///
     /// `rustls` is re-exported as [`tls::rustls`](crate::tls::rustls), so that the config is
     /// built with the version this crate uses.
     pub fn from_rustls(mut config: ClientConfig) -> TlsConfig {
         config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
+        #[cfg(feature = "http2")]
+        let h2 = {
+            let mut h2 = config.clone();
+            h2.alpn_protocols = vec![ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()];
+            Arc::new(h2)
+        };
         TlsConfig {
             inner: Arc::new(config),
+            #[cfg(feature = "http2")]
+            h2,
         }
     }
 
-    /// The rustls configuration the handshake runs with.
+    /// The rustls configuration the handshake runs with (ALPN `http/1.1`).
     pub fn rustls_config(&self) -> &Arc<ClientConfig> {
         &self.inner
+    }
+
+    /// The rustls configuration of handshakes that offer `h2` too.
+    #[cfg(feature = "http2")]
+    pub(crate) fn rustls_config_h2(&self) -> &Arc<ClientConfig> {
+        &self.h2
     }
 }
 
@@ -289,5 +310,10 @@ mod tests {
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let tls = TlsConfig::from_rustls(config);
         assert_eq!(tls.rustls_config().alpn_protocols, [b"http/1.1".to_vec()]);
+        #[cfg(feature = "http2")]
+        assert_eq!(
+            tls.rustls_config_h2().alpn_protocols,
+            [b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
     }
 }

@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use fusebox_core::rt::{BoxIo, Clock};
 use futures_lite::future;
+use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 
-use super::TlsConfig;
 use super::reason;
 use crate::error::ConnectError;
 
@@ -54,24 +54,36 @@ impl HandshakeLimit<'_> {
     }
 }
 
-/// Runs the TLS handshake for `host` on `io`: SNI for a host name, the server's certificate
-/// verified for `host` (a name or an IP address), `http/1.1` offered by ALPN. Returns the
-/// encrypted stream, boxed like the plain one it wraps.
+/// A finished TLS handshake: the encrypted stream, boxed like the plain one it wraps, and the
+/// protocol the server chose by ALPN.
+pub(crate) struct Secured {
+    pub(crate) io: BoxIo,
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
+    pub(crate) alpn: Option<Vec<u8>>,
+}
+
+/// Runs the TLS handshake for `host` on `io` with `config` (a `TlsConfig`'s, offering
+/// `http/1.1`, or `h2` too): SNI for a host name, the server's certificate verified for `host`
+/// (a name or an IP address).
 pub(crate) async fn handshake(
-    config: &TlsConfig,
+    config: &Arc<ClientConfig>,
     io: BoxIo,
     host: &str,
     limit: HandshakeLimit<'_>,
-) -> Result<BoxIo, ConnectError> {
+) -> Result<Secured, ConnectError> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|e| ConnectError::tls(reason::invalid_name(host, e), None))?;
-    let connector = futures_rustls::TlsConnector::from(config.rustls_config().clone());
+    let connector = futures_rustls::TlsConnector::from(config.clone());
     let handshake = async {
         let stream = connector
             .connect(name, io)
             .await
             .map_err(|e| reason::classify(e, host))?;
-        Ok(Box::new(stream) as BoxIo)
+        let alpn = stream.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+        Ok(Secured {
+            io: Box::new(stream),
+            alpn,
+        })
     };
     match limit.deadline() {
         None => handshake.await,
