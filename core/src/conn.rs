@@ -107,6 +107,17 @@ pub trait Connect<K>: Send + Sync + 'static {
     /// Establishes a new connection to `key`. The pool bounds it by its connect timeout; dropping
     /// the future abandons the attempt.
     fn connect(&self, key: &K) -> impl Future<Output = Result<Self::Conn, Self::Error>> + Send;
+
+    /// Whether the connections this factory makes to `key` will be multiplexed
+    /// ([`Connection::multiplex`]), when it knows before connecting (HTTP/2 by prior
+    /// knowledge). Then acquires that arrive while one is being made wait for its streams
+    /// instead of each making a connection; the pool also learns it from the first connection
+    /// that turns out multiplexed. Asked off the pool's lock at every acquire, so it must be
+    /// cheap; the default says no.
+    fn multiplexes(&self, key: &K) -> bool {
+        let _ = key;
+        false
+    }
 }
 
 /// How a multiplexed connection serves several acquires at once: up to `streams` of them, each

@@ -297,14 +297,25 @@ impl Connector {
 }
 
 impl Connect<Origin> for Connector {
-    type Conn = HttpConnection;
+    type Conn = Negotiated;
     type Error = ConnectError;
 
-    /// Opens an HTTP/1.1 connection: the pool keeps each for one request at a time, so ALPN
-    /// offers `http/1.1` only.
-    async fn connect(&self, origin: &Origin) -> Result<HttpConnection, ConnectError> {
-        let opened = self.open(origin, false).await?;
-        self.start_http1(opened.io, origin).await
+    /// Opens a connection as [`connect_negotiated`](Connector::connect_negotiated) does: the
+    /// pool keeps an HTTP/1.1 one for one request at a time, and hands out the streams of an
+    /// HTTP/2 one to many (see [`Connection::multiplex`](fusebox_core::Connection::multiplex)).
+    async fn connect(&self, origin: &Origin) -> Result<Negotiated, ConnectError> {
+        self.connect_negotiated(origin).await
+    }
+
+    /// Known before connecting only for a plain origin spoken to by prior knowledge; over TLS
+    /// the pool learns it from the first connection ALPN made HTTP/2.
+    fn multiplexes(&self, origin: &Origin) -> bool {
+        #[cfg(feature = "http2")]
+        if let Some((config, _)) = &self.http2 {
+            return config.speaks_http2_plain(origin);
+        }
+        let _ = origin;
+        false
     }
 }
 

@@ -8,7 +8,7 @@ use fusebox_core::{AcquireError, Wait};
 use http::Request;
 use hyper::body::Incoming;
 
-use crate::http1::{HttpConnection, ReqBody, SendError};
+use crate::http1::{ReqBody, SendError};
 use crate::inflight::InFlight;
 use crate::{Body, Client, Error, Origin, Response, retry, span};
 
@@ -45,8 +45,8 @@ impl Client {
             }
             *handed = Some(now);
             let mut conn = InFlight::new(pooled);
-            span::attempt(span, attempts, conn.requests_sent() > 0);
-            let may_retry = conn.requests_sent() > 0 && attempts < inner.max_attempts;
+            span::attempt(span, attempts, conn.may_be_stale());
+            let may_retry = conn.may_be_stale() && attempts < inner.max_attempts;
             // hyper consumes a request it has begun to write: keep a copy to send again, if its
             // body can be replayed.
             let copy = if may_retry {
@@ -54,8 +54,8 @@ impl Client {
             } else {
                 None
             };
-            let keep_alive = HttpConnection::keeps_alive(req.version(), req.headers());
-            match conn.send(req).await {
+            let keep_alive = conn.keeps_alive(req.version(), req.headers());
+            match conn.send_pooled(req).await {
                 Ok(response) => return Ok(self.read(conn, response, keep_alive, origin)),
                 Err(SendError::NotSent(unsent, e)) if may_retry => {
                     // Nothing reached the server: sending again elsewhere is safe for any method.
@@ -72,6 +72,14 @@ impl Client {
                         req = copy;
                     }
                     _ => return Err(error),
+                },
+                Err(SendError::Refused(error)) => match copy {
+                    // The server says it did not process it: any method may go again.
+                    Some(copy) => {
+                        tracing::debug!(%origin, error = %error, "stream refused by the server; sending again");
+                        req = copy;
+                    }
+                    None => return Err(error),
                 },
                 Err(SendError::NotSent(_, error) | SendError::Failed { error, .. }) => {
                     return Err(error);
@@ -93,7 +101,7 @@ impl Client {
         origin: &Origin,
     ) -> Response {
         let (parts, incoming) = response.into_parts();
-        let keep_alive = keep_alive && HttpConnection::keeps_alive(parts.version, &parts.headers);
+        let keep_alive = keep_alive && conn.keeps_alive(parts.version, &parts.headers);
         if keep_alive {
             conn.learn_keep_alive(&parts.headers);
         }

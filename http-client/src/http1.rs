@@ -53,7 +53,7 @@ pub struct HttpConnection {
 }
 
 /// The cause of a request that hyper's channel took just as the connection's driver ended.
-fn untaken() -> io::Error {
+pub(crate) fn untaken() -> io::Error {
     io::Error::new(
         io::ErrorKind::UnexpectedEof,
         "the connection ended before it took the request",
@@ -73,6 +73,10 @@ pub(crate) struct ConnSettings {
 pub(crate) enum SendError {
     /// The connection was closed before any of the request was written; here it is back.
     NotSent(Box<Request<ReqBody>>, Error),
+    /// The server refused the request without processing it (an HTTP/2 `GOAWAY` or
+    /// `REFUSED_STREAM`): it may be sent again on another connection, whatever its method.
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
+    Refused(Error),
     /// The request was (or may have been) written, then the exchange failed.
     Failed {
         /// What went wrong, sorted into its kind.

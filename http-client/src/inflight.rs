@@ -5,10 +5,12 @@ use std::ops::{Deref, DerefMut};
 use fusebox_core::Pooled;
 
 use crate::Origin;
-use crate::conn::{Connector, HttpConnection};
+use crate::conn::{Connector, Negotiated};
 
 /// A connection carrying a request: discarded if dropped, returned to the pool only by
-/// [`finish`](InFlight::finish) after a complete response.
+/// [`finish`](InFlight::finish) after a complete response. A stream of a shared (HTTP/2)
+/// connection goes back either way: ending a request early resets only its stream, and the
+/// pool asks the connection whether it is still usable.
 pub(crate) struct InFlight {
     pooled: Option<Pooled<Origin, Connector>>,
 }
@@ -29,6 +31,9 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         if let Some(pooled) = self.pooled.take() {
+            if pooled.is_shared() {
+                return drop(pooled);
+            }
             tracing::debug!("discarding a connection whose request did not complete");
             pooled.discard();
         }
@@ -36,9 +41,9 @@ impl Drop for InFlight {
 }
 
 impl Deref for InFlight {
-    type Target = HttpConnection;
+    type Target = Negotiated;
 
-    fn deref(&self) -> &HttpConnection {
+    fn deref(&self) -> &Negotiated {
         self.pooled
             .as_ref()
             .expect("an in-flight guard holds its connection")
@@ -46,7 +51,7 @@ impl Deref for InFlight {
 }
 
 impl DerefMut for InFlight {
-    fn deref_mut(&mut self) -> &mut HttpConnection {
+    fn deref_mut(&mut self) -> &mut Negotiated {
         self.pooled
             .as_mut()
             .expect("an in-flight guard holds its connection")

@@ -1,6 +1,10 @@
 //! [`Negotiated`]: the connection one dial produced, HTTP/1.1 or HTTP/2, as the server chose.
 
-use http::header::HOST;
+use std::future::Future;
+use std::time::Duration;
+
+use fusebox_core::{Connection, Hangup, Multiplex};
+use http::header::{HOST, HeaderMap};
 use http::{Request, Response, Version};
 use hyper::body::Incoming;
 
@@ -71,13 +75,138 @@ impl Negotiated {
                 }
                 match conn.send(req).await {
                     Ok(response) => Ok(response),
-                    Err(SendError::NotSent(_, error) | SendError::Failed { error, .. }) => {
-                        Err(error.with_origin(origin))
-                    }
+                    Err(
+                        SendError::NotSent(_, error)
+                        | SendError::Refused(error)
+                        | SendError::Failed { error, .. },
+                    ) => Err(error.with_origin(origin)),
                 }
             }
             #[cfg(feature = "http2")]
             Negotiated::Http2(conn) => conn.send(req).await,
         }
+    }
+}
+
+/// What the client's exchange needs of either protocol.
+impl Negotiated {
+    /// Sends a request the client prepared, as [`HttpConnection::send`] does.
+    pub(crate) async fn send_pooled(
+        &mut self,
+        req: Request<RequestBody>,
+    ) -> Result<Response<Incoming>, SendError> {
+        match self {
+            Negotiated::Http1(conn) => {
+                if req.version() == Version::HTTP_2 {
+                    let error = Error::http2_unavailable(conn.no_http2);
+                    return Err(SendError::Failed {
+                        error,
+                        written: false,
+                        answered: false,
+                    });
+                }
+                conn.send(req).await
+            }
+            #[cfg(feature = "http2")]
+            Negotiated::Http2(conn) => conn.send_pooled(req).await,
+        }
+    }
+
+    /// Whether a request on it may meet a connection the server has ended without a word to
+    /// it: an HTTP/1.1 one that served before (the keep-alive race), any HTTP/2 one (`GOAWAY`).
+    pub(crate) fn may_be_stale(&self) -> bool {
+        match self {
+            Negotiated::Http1(conn) => conn.requests_sent() > 0,
+            #[cfg(feature = "http2")]
+            Negotiated::Http2(_) => true,
+        }
+    }
+
+    /// Whether the exchange of a request with these headers, or of a response with these,
+    /// leaves the connection open: HTTP/2 streams end alone.
+    pub(crate) fn keeps_alive(&self, version: Version, headers: &HeaderMap) -> bool {
+        match self {
+            Negotiated::Http1(_) => HttpConnection::keeps_alive(version, headers),
+            #[cfg(feature = "http2")]
+            Negotiated::Http2(_) => true,
+        }
+    }
+
+    /// Sorts a failure while the response body was read.
+    pub(crate) fn classify_body(&self, e: Box<dyn std::error::Error + Send + Sync>) -> Error {
+        match self {
+            Negotiated::Http1(conn) => conn.classify_body(e),
+            #[cfg(feature = "http2")]
+            Negotiated::Http2(conn) => conn.classify_body(e),
+        }
+    }
+
+    /// Takes the idle timeout a response announced, on HTTP/1.1.
+    pub(crate) fn learn_keep_alive(&mut self, headers: &HeaderMap) {
+        match self {
+            Negotiated::Http1(conn) => conn.learn_keep_alive(headers),
+            #[cfg(feature = "http2")]
+            Negotiated::Http2(_) => {}
+        }
+    }
+
+    /// Whether it is shared by many requests at once: a request that ends early (dropped, or a
+    /// body not read) only resets its own stream then, and leaves the connection to the pool.
+    pub(crate) fn is_shared(&self) -> bool {
+        !matches!(self, Negotiated::Http1(_))
+    }
+}
+
+/// Either protocol, to the pool: an HTTP/2 connection is multiplexed, its streams handed out to
+/// as many requests at once as the server allows.
+impl Connection for Negotiated {
+    fn is_usable(&self) -> bool {
+        match self {
+            Negotiated::Http1(conn) => conn.is_usable(),
+            #[cfg(feature = "http2")]
+            Negotiated::Http2(conn) => conn.is_usable(),
+        }
+    }
+
+    fn idle_timeout(&self) -> Option<Duration> {
+        match self {
+            Negotiated::Http1(conn) => conn.idle_timeout(),
+            #[cfg(feature = "http2")]
+            Negotiated::Http2(conn) => conn.idle_timeout(),
+        }
+    }
+
+    fn watch_hangup(&mut self, hangup: Hangup) {
+        match self {
+            Negotiated::Http1(conn) => conn.watch_hangup(hangup),
+            #[cfg(feature = "http2")]
+            Negotiated::Http2(conn) => conn.watch_hangup(hangup),
+        }
+    }
+
+    /// For HTTP/2: as many streams as the server allows now (hyper assumes 100 until its
+    /// `SETTINGS` say otherwise; requests past a lower limit wait in hyper), each on a clone of
+    /// the connection.
+    fn multiplex(&self) -> Option<Multiplex<Self>> {
+        match self {
+            Negotiated::Http1(_) => None,
+            #[cfg(feature = "http2")]
+            Negotiated::Http2(conn) => {
+                let streams = conn.max_concurrent_streams();
+                let conn = conn.clone();
+                Some(Multiplex::new(streams, move || {
+                    Some(Negotiated::Http2(conn.clone()))
+                }))
+            }
+        }
+    }
+
+    fn close(self) -> impl Future<Output = ()> + Send + 'static {
+        let closing: fusebox_core::rt::BoxFuture<'static, ()> = match self {
+            Negotiated::Http1(conn) => Box::pin(conn.close()),
+            #[cfg(feature = "http2")]
+            Negotiated::Http2(conn) => Box::pin(conn.close()),
+        };
+        closing
     }
 }

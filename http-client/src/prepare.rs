@@ -18,16 +18,12 @@ pub(crate) fn prepare<B: Into<RequestBody>>(
     let (mut parts, body) = req.into_parts();
     let origin = Origin::from_uri(&parts.uri).map_err(Error::invalid_uri)?;
     origin.check_supported().map_err(Error::invalid_uri)?;
-    if parts.version == Version::HTTP_2 {
-        // The connection layer can speak HTTP/2, but the pool does not hand out its streams yet.
-        let why = if cfg!(feature = "http2") {
-            NoHttp2::NotPooled
-        } else {
-            NoHttp2::FeatureOff
-        };
-        return Err(Error::http2_unavailable(why).with_origin(&origin));
+    // An HTTP/2 request goes to the pool, whose connection says whether it speaks it.
+    if parts.version == Version::HTTP_2 && cfg!(not(feature = "http2")) {
+        return Err(Error::http2_unavailable(NoHttp2::FeatureOff).with_origin(&origin));
     }
-    if parts.version != Version::HTTP_11 && parts.version != Version::HTTP_10 {
+    let speaks = |v| v == Version::HTTP_11 || v == Version::HTTP_10 || v == Version::HTTP_2;
+    if !speaks(parts.version) {
         return Err(Error::invalid_request(format!(
             "{:?} requested, but this client speaks HTTP/1.1: leave the request's version at its default",
             parts.version
@@ -150,24 +146,26 @@ mod tests {
     }
 
     #[test]
-    fn http2_requests_are_refused_with_their_own_error() {
+    fn http2_requests_go_to_the_pool_only_with_the_feature() {
         let req = Request::get("http://example.com/")
             .version(Version::HTTP_2)
             .body("")
             .unwrap();
-        let e = prepare(req, &HeaderMap::new()).unwrap_err();
-        assert!(e.is_http2_unavailable() && !e.is_invalid_request());
-        let why = if cfg!(feature = "http2") {
-            "this client's pool sends http/1.1 only for now"
+        let prepared = prepare(req, &HeaderMap::new());
+        if cfg!(feature = "http2") {
+            // The connection the pool hands out says whether it speaks HTTP/2.
+            assert_eq!(prepared.unwrap().1.version(), Version::HTTP_2);
         } else {
-            "this build of fusebox-http has no http/2: enable its http2 feature"
-        };
-        assert!(
-            e.to_string().starts_with(&format!(
-                "the request to http://example.com:80 asked for http/2, but {why}"
-            )),
-            "{e}"
-        );
+            let e = prepared.unwrap_err();
+            assert!(e.is_http2_unavailable() && !e.is_invalid_request());
+            assert!(
+                e.to_string().starts_with(
+                    "the request to http://example.com:80 asked for http/2, but this build of \
+                     fusebox-http has no http/2: enable its http2 feature"
+                ),
+                "{e}"
+            );
+        }
         let req = Request::get("http://example.com/")
             .version(Version::HTTP_3)
             .body("")

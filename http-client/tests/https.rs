@@ -64,11 +64,17 @@ mod with_tls {
     const HOST: &str = "good.test";
 
     /// A client on `rt` that reaches every host name at 127.0.0.1.
+    /// The test server speaks HTTP/1.1 but prefers `h2` in its ALPN list, so that these tests
+    /// see the client offer `http/1.1` only; with feature `http2` that takes saying so (HTTP/2
+    /// over TLS is tested in `tests/http2`).
     fn builder<R: Runtime>(rt: &R) -> Builder {
-        Client::builder()
+        let builder = Client::builder()
             .clock(Arc::new(rt.clone()))
             .spawner(Arc::new(rt.clone()))
-            .dial(Arc::new(LoopbackDial(rt.clone())))
+            .dial(Arc::new(LoopbackDial(rt.clone())));
+        #[cfg(feature = "http2")]
+        let builder = builder.http2_over_alpn(false);
+        builder
     }
 
     /// TLS that trusts `ca` only.

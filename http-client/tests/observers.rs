@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use fusebox_core::rt::Runtime;
-use fusebox_core::{Connection, Pool, Wait};
-use fusebox_http::conn::{Connector, HttpConnection};
+use fusebox_core::{Connection, Pool, Pooled, Wait};
+use fusebox_http::conn::{Connector, HttpConnection, Negotiated};
 use fusebox_http::{Client, Origin};
 
 use common::{Accept, Reply, Server, sleep};
@@ -39,6 +39,14 @@ async fn client_debug_shows_its_limits_and_its_pool<R: Runtime>(rt: R) {
     assert!(debug.contains("created: 1"), "{debug}");
 }
 
+/// The HTTP/1.1 connection a plain origin gets.
+fn http1(pooled: &Pooled<Origin, Connector>) -> &HttpConnection {
+    match &**pooled {
+        Negotiated::Http1(conn) => conn,
+        other => panic!("a plain origin speaks http/1.1 unless told otherwise: {other:?}"),
+    }
+}
+
 async fn a_connection_in_a_pool_of_ones_own_reports_open_then_closed<R: Runtime>(rt: R) {
     // Connection 0 is served; connection 1 is closed by the server as soon as it is accepted.
     let server = Server::builder()
@@ -58,7 +66,7 @@ async fn a_connection_in_a_pool_of_ones_own_reports_open_then_closed<R: Runtime>
     let origin: Origin = server.url("/").parse().unwrap();
 
     let open = pool.acquire(&origin, Wait::None).await.unwrap();
-    let conn: &HttpConnection = &open;
+    let conn = http1(&open);
     assert!(!conn.is_closed() && conn.is_usable());
     assert_eq!(conn.requests_sent(), 0);
     assert_eq!(
@@ -77,19 +85,22 @@ async fn a_connection_in_a_pool_of_ones_own_reports_open_then_closed<R: Runtime>
     // The driver's pending read sees the close and ends; the test cannot await that, so it
     // looks every 2 ms, for at most 2 s.
     for _ in 0..1000 {
-        if closing.is_closed() {
+        if http1(&closing).is_closed() {
             break;
         }
         sleep(&rt, Duration::from_millis(2)).await;
     }
-    assert!(closing.is_closed(), "the server closed it: {closing:?}");
-    assert!(!closing.is_usable());
+    assert!(
+        http1(&closing).is_closed(),
+        "the server closed it: {closing:?}"
+    );
+    assert!(!http1(&closing).is_usable());
     assert_eq!(
-        format!("{:?}", &*closing),
+        format!("{:?}", http1(&closing)),
         "HttpConnection { closed: true, requests_sent: 0, keep_alive: None, .. }"
     );
     assert!(
-        !open.is_closed() && open.is_usable(),
+        !http1(&open).is_closed() && http1(&open).is_usable(),
         "the other connection is still open"
     );
 }

@@ -79,9 +79,10 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         let mut fx = Effects::new();
         // The lock is held for the transition alone (and, when waiting, to queue the waiter with
         // its waker); effects and the factory run after it is released.
+        let shared = inner.factory.multiplexes(self.key);
         let (checkout, queued) = {
             let mut state = inner.lock(self.link.shard);
-            match state.checkout(self.key, now, may_wait, &mut fx) {
+            match state.checkout_expecting(self.key, now, may_wait, shared, &mut fx) {
                 Checkout::Wait(k) => (Checkout::Wait(k), Some(state.enqueue(k, waker))),
                 other => (other, None),
             }

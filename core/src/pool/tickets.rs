@@ -69,7 +69,9 @@ pub(super) struct SlotTicket<'a, K: Key, F: Connect<K>> {
 impl<K: Key, F: Connect<K>> SlotTicket<'_, K, F> {
     pub(super) fn connected(&mut self) -> KeyId {
         let k = self.key.take().expect("a slot is settled once");
-        self.inner.lock(self.shard).connected(k);
+        let mut fx = Effects::new();
+        self.inner.lock(self.shard).connected(k, &mut fx);
+        self.inner.apply(fx);
         k
     }
 

@@ -45,7 +45,7 @@ const DEFAULT_USER_AGENT: &str = concat!("fusebox/", env!("CARGO_PKG_VERSION"));
 /// | [`user_agent`](Builder::user_agent) | `fusebox/<version>` |
 /// | `tls` (feature `tls`) | `TlsConfig::default()`: `webpki-roots` roots, SNI, ALPN `http/1.1` |
 /// | `tls_handshake_timeout` (feature `tls`) | none of its own: within the connect timeout |
-/// | `http2_*` (feature `http2`) | `h2` allowed over ALPN, no prior knowledge, no pings (the pool sends HTTP/1.1 for now) |
+/// | `http2_*` (feature `http2`) | `h2` offered over ALPN (the pool then hands out the streams of one connection to many requests), no prior knowledge, no pings |
 ///
 /// ```
 /// use std::time::Duration;

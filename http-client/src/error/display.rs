@@ -217,10 +217,6 @@ fn describe(
                     "the server chose http/1.1 in the tls handshake: leave the request's \
                      version at its default"
                 }
-                NoHttp2::NotPooled => {
-                    "this client's pool sends http/1.1 only for now: leave the request's \
-                     version at its default, or send on a conn::Http2Connection"
-                }
             })
         }
         Kind::Closed => {

@@ -55,7 +55,7 @@ pub(super) enum Kind {
 pub(crate) enum NoHttp2 {
     /// fusebox-http was built without its `http2` feature.
     FeatureOff,
-    /// The connection was made for HTTP/1.1 only (by the pool's `Connect`, or without an
+    /// The connection was made for HTTP/1.1 only (by a connector without an
     /// HTTP/2 configuration).
     NotConfigured,
     /// A plain `http` origin, and no prior knowledge that it speaks HTTP/2.
@@ -64,8 +64,6 @@ pub(crate) enum NoHttp2 {
     NotOffered,
     /// Over TLS, the server chose `http/1.1` (or nothing) in the handshake.
     ServerChoseHttp1,
-    /// The client does not send HTTP/2 requests through its pool yet.
-    NotPooled,
 }
 
 /// Why a TCP connection could not be made.

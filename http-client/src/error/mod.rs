@@ -363,9 +363,8 @@ impl Error {
 
     /// Whether the request asked for HTTP/2 (`Version::HTTP_2`) and its origin's connection
     /// cannot speak it: the `http2` feature is off, a plain `http` origin without prior
-    /// knowledge, a TLS server that chose `http/1.1`, or (for now) a [`Client`](crate::Client),
-    /// whose pool sends HTTP/1.1 only. The message says which, and what to change; the request
-    /// was not sent.
+    /// knowledge, `h2` not offered over ALPN, or a TLS server that chose `http/1.1`. The message
+    /// says which, and what to change; the request was not sent.
     pub fn is_http2_unavailable(&self) -> bool {
         matches!(self.kind(), Some(Kind::Http2Unavailable(_)))
     }

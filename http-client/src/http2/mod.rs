@@ -5,6 +5,7 @@
 //! speaks HTTP/2, `conn.rs` is the connection.
 
 mod conn;
+mod refused;
 mod rt;
 mod settings;
 

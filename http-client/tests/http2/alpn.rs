@@ -120,35 +120,43 @@ async fn h2_is_not_offered_when_the_client_disallows_it<R: Runtime>(rt: R) {
     assert!(e.to_string().contains("h2 was not offered"), "{e}");
 }
 
-/// The pool's connections stay HTTP/1.1 (ALPN offers `http/1.1` only), whatever the client's
-/// HTTP/2 settings, and a request that asks for HTTP/2 is refused before it is sent.
-async fn the_clients_pool_stays_http11<R: Runtime>(rt: R) {
+/// The client's pool speaks what ALPN chose: HTTP/2 with a server that offers it, unless the
+/// client does not allow it over ALPN, when a request that asks for HTTP/2 says what to change.
+async fn the_clients_pool_speaks_what_alpn_chose<R: Runtime>(rt: R) {
     let ca = Ca::new("h2 test ca");
     let server = tls_server(&ca, &[b"h2", b"http/1.1"]);
-    let tls = TlsConfig::builder()
-        .root_certificate(ca.root())
-        .build()
-        .unwrap();
-    let client = Client::builder()
-        .runtime(rt.clone())
-        .dial(Arc::new(LoopbackDial(rt.clone())))
-        .tls(tls)
-        .http2_prior_knowledge()
-        .build()
-        .unwrap();
+    let client = |over_alpn: bool| {
+        let tls = TlsConfig::builder()
+            .root_certificate(ca.root())
+            .build()
+            .unwrap();
+        Client::builder()
+            .runtime(rt.clone())
+            .dial(Arc::new(LoopbackDial(rt.clone())))
+            .tls(tls)
+            .http2_over_alpn(over_alpn)
+            .build()
+            .unwrap()
+    };
     let url = format!("https://h2.test:{}/pooled", server.port());
-    let response = client.get(&url).await.unwrap();
+    let h2 = client(true);
+    let response = h2.get(&url).await.unwrap();
+    assert_eq!(response.version(), Version::HTTP_2);
+    assert_eq!(response.text().await.unwrap(), "/pooled over HTTP/2.0");
+
+    let h1 = client(false);
+    let response = h1.get(&url).await.unwrap();
     assert_eq!(response.version(), Version::HTTP_11);
     assert_eq!(response.text().await.unwrap(), "/pooled over HTTP/1.1");
-    let e = client
+    let e = h1
         .request(http::Method::GET, &url)
         .version(Version::HTTP_2)
         .send()
         .await
         .unwrap_err();
     assert!(e.is_http2_unavailable(), "{e:#}");
-    assert!(e.to_string().contains("pool sends http/1.1 only"), "{e}");
-    assert_eq!(server.requests(), (1, 0));
+    assert!(e.to_string().contains("h2 was not offered"), "{e}");
+    assert_eq!(server.requests(), (1, 1));
 }
 
 /// Over plain TCP, HTTP/2 only with prior knowledge of the origin; without it, HTTP/1.1, and a
@@ -191,6 +199,6 @@ crate::on_both_runtimes!(
     alpn_chooses_h2_when_the_server_offers_it,
     alpn_chooses_http11_when_the_server_speaks_only_that,
     h2_is_not_offered_when_the_client_disallows_it,
-    the_clients_pool_stays_http11,
+    the_clients_pool_speaks_what_alpn_chose,
     plain_tcp_speaks_http2_with_prior_knowledge_only,
 );

@@ -10,6 +10,7 @@ mod common;
 
 #[cfg(feature = "tls")]
 mod alpn;
+mod client;
 mod multiplex;
 mod ping;
 

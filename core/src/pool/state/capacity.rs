@@ -76,6 +76,21 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         }
     }
 
+    /// Hands slots to `k`'s waiters while it has room, except while a connection expected to be
+    /// multiplexed is being made: then one slot at a time, the others waiting for its streams.
+    pub(super) fn serve_slots(&mut self, k: KeyId, fx: &mut Effects<C>) {
+        while !self.keys[k].waiters.is_empty()
+            && !self.keys[k].awaits_shared()
+            && self.keys[k].open() < self.limits.max_per_key
+            && self.room_in_total(fx)
+        {
+            let w = self.pop_waiter(k).expect("a waiter");
+            self.keys[k].connecting += 1;
+            self.total += 1;
+            self.grant(w, Grant::Slot, fx);
+        }
+    }
+
     /// Hands slots to waiters whose key is under its own limit but who wait on `max_total`,
     /// oldest first, while there is room or idle connections to evict. Without `max_total` no
     /// such waiter exists.

@@ -63,7 +63,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             if !ks.waiters.is_empty() {
                 let at_total = self.limits.max_total.is_some_and(|m| self.total >= m);
                 assert!(
-                    ks.open() >= self.limits.max_per_key || (at_total && !idle_anywhere),
+                    ks.open() >= self.limits.max_per_key
+                        || (at_total && !idle_anywhere)
+                        || ks.awaits_shared(),
                     "a waiter waits with room free"
                 );
             }

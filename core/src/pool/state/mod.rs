@@ -96,6 +96,9 @@ struct KeyState<K, C> {
     /// Waiters not yet granted, oldest first.
     waiters: queue::Queue,
     counts: Counts,
+    /// Whether its connections are (expected to be) multiplexed: while one is being made,
+    /// acquires wait for its streams instead of making more.
+    multiplexed: bool,
     /// The instant of the key's entry in [`State::lru`], if it has one.
     lru_at: Option<Instant>,
     /// The instant of the key's entry in [`State::due`], if it has one.
@@ -105,6 +108,11 @@ struct KeyState<K, C> {
 impl<K, C> KeyState<K, C> {
     fn open(&self) -> usize {
         self.idle.len() + self.busy + self.connecting + self.shared.len()
+    }
+
+    /// Whether acquires wait for a connection being made, expected to be multiplexed.
+    fn awaits_shared(&self) -> bool {
+        self.multiplexed && self.connecting > 0
     }
 
     fn is_empty(&self) -> bool {
@@ -183,8 +191,8 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.total
     }
 
-    /// An acquire arrives for `key`: reuse the most recently used good idle connection, else
-    /// reserve a slot to connect, else wait (or fail if it may not).
+    /// [`checkout_expecting`](State::checkout_expecting) with no word of the factory's.
+    #[cfg(test)]
     pub(crate) fn checkout(
         &mut self,
         key: &K,
@@ -192,10 +200,26 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         may_wait: bool,
         fx: &mut Effects<C>,
     ) -> Checkout<C> {
+        self.checkout_expecting(key, now, may_wait, false, fx)
+    }
+
+    /// An acquire arrives for `key`: a free stream of a multiplexed connection, else the most
+    /// recently used good idle connection, else a slot to connect (unless a connection being
+    /// made is expected to be multiplexed, as `shared` or an earlier one of the key says: then
+    /// it waits for its streams), else wait (or fail if it may not).
+    pub(crate) fn checkout_expecting(
+        &mut self,
+        key: &K,
+        now: Instant,
+        may_wait: bool,
+        shared: bool,
+        fx: &mut Effects<C>,
+    ) -> Checkout<C> {
         if self.closed {
             return Checkout::Closed;
         }
         let k = self.key_id(key);
+        self.keys[k].multiplexed |= shared;
         let limits = self.limits;
         let ks = &mut self.keys[k];
         // Waiters already queued for this key go first: a newcomer never overtakes them.
@@ -213,6 +237,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             if freed {
                 // Older waiters of other keys may use the room first.
                 self.serve_starved(fx);
+            }
+            if self.keys[k].awaits_shared() && may_wait {
+                return Checkout::Wait(k);
             }
             if self.keys[k].open() < limits.max_per_key && self.room_in_total(fx) {
                 self.keys[k].connecting += 1;
@@ -329,11 +356,15 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     }
 
     /// A reserved slot produced a connection, now busy.
-    pub(crate) fn connected(&mut self, k: KeyId) {
+    pub(crate) fn connected(&mut self, k: KeyId, fx: &mut Effects<C>) {
         let ks = &mut self.keys[k];
         ks.connecting -= 1;
         ks.busy += 1;
         ks.counts.created += 1;
+        if std::mem::take(&mut ks.multiplexed) {
+            // Waiters held for streams of this connection get room of their own.
+            self.serve_slots(k, fx);
+        }
     }
 
     /// A connection attempt failed or timed out: its slot goes to the next in line.
@@ -346,6 +377,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     pub(crate) fn connect_abandoned(&mut self, k: KeyId, fx: &mut Effects<C>) {
         self.keys[k].connecting -= 1;
         self.free_slot(k, fx);
+        self.serve_slots(k, fx);
     }
 
     /// Refuses new acquires, fails every waiter and closes every idle connection. Busy ones are
@@ -389,6 +421,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             busy: 0,
             connecting: 0,
             shared: Slab::new(),
+            multiplexed: false,
             waiters: queue::Queue::default(),
             counts: Counts::default(),
             lru_at: None,

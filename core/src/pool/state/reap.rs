@@ -48,8 +48,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             let Some(k) = next else { break };
             looked += 1 + self.reap_key(k, now, fx);
         }
-        self.sweep_empty();
+        // Serving may evict, and an eviction may empty a key: the sweep comes after it.
         self.serve_starved(fx);
+        self.sweep_empty();
         Reaped {
             more: !hung_up.is_empty() || self.any_due(now),
             looked,

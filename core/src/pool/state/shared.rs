@@ -145,6 +145,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         let ks = &mut self.keys[k];
         ks.connecting -= 1;
         ks.counts.created += 1;
+        ks.multiplexed = true;
         let id = ks.shared.insert(Master {
             mux,
             spare: None,
@@ -156,6 +157,8 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             retired: None,
         });
         self.serve_streams(k, id, fx);
+        // Waiters beyond its streams get another connection, if there is room.
+        self.serve_slots(k, fx);
         id
     }
 
@@ -216,6 +219,10 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             (handle, _) => handle,
         };
         self.serve_streams(k, id, fx);
+        if self.keys[k].shared[id].retired.is_some() {
+            // Waiters it can no longer serve get room of their own, if there is some.
+            self.serve_slots(k, fx);
+        }
         if self.keys[k].shared[id].in_use > 0 {
             return unneeded;
         }

@@ -65,7 +65,7 @@ pub(super) fn open(
 ) -> (usize, Idle<Conn>) {
     match st.checkout(&key, now, false, &mut fx()) {
         Checkout::Connect(k) => {
-            st.connected(k);
+            st.connected(k, &mut fx());
             (k, Idle::new(conn(id), now, &LIMITS))
         }
         other => panic!("expected a slot, got {other:?}"),

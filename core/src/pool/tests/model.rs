@@ -14,6 +14,8 @@ enum Op {
     Acquire {
         key: u8,
         may_wait: bool,
+        /// The factory says the key's connections will be multiplexed (in runs with them).
+        hint: bool,
     },
     Release(usize),
     Discard(usize),
@@ -35,7 +37,8 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (0u8..3, any::<bool>()).prop_map(|(key, may_wait)| Op::Acquire { key, may_wait }),
+        4 => (0u8..3, any::<bool>(), any::<bool>())
+            .prop_map(|(key, may_wait, hint)| Op::Acquire { key, may_wait, hint }),
         3 => any::<usize>().prop_map(Op::Release),
         1 => any::<usize>().prop_map(Op::Discard),
         2 => (any::<usize>(), prop::option::of(1usize..4)).prop_map(|(i, n)| Op::ConnectOk(i, n)),
@@ -78,7 +81,11 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
     for op in ops {
         let mut effects = fx();
         match op {
-            Op::Acquire { key, may_wait } => match st.checkout(&key, now, may_wait, &mut effects) {
+            Op::Acquire {
+                key,
+                may_wait,
+                hint,
+            } => match st.checkout_expecting(&key, now, may_wait, hint && shared, &mut effects) {
                 Checkout::Reuse(k, idle) => busy.push((k, idle, true, None)),
                 Checkout::Stream(k, stream) => busy.push(handle(k, stream, now)),
                 Checkout::Connect(k) => connecting.push(k),
@@ -133,7 +140,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
                     let idle = Idle::new(conn(next_conn), now, &LIMITS);
                     match streams.filter(|&n| shared && n > 1) {
                         None => {
-                            st.connected(k);
+                            st.connected(k, &mut effects);
                             busy.push((k, idle, false, None));
                         }
                         Some(n) => {

@@ -28,7 +28,7 @@ fn a_rejected_grant_keeps_the_waiters_room_and_is_counted() {
         !st.is_granted(later),
         "the later waiter does not jump the queue"
     );
-    st.connected(k);
+    st.connected(k, &mut fx());
     let counts = st.stats_for(&1).unwrap();
     assert_eq!((counts.unusable, counts.created, counts.busy), (1, 2, 1));
     st.check_invariants();

@@ -43,6 +43,7 @@ pub struct H2Builder {
     max_concurrent_streams: Option<u32>,
     tls: Option<Arc<rustls::ServerConfig>>,
     hold: usize,
+    goaway_after: Option<usize>,
 }
 
 impl fmt::Debug for H2Builder {
@@ -51,6 +52,7 @@ impl fmt::Debug for H2Builder {
             .field("max_concurrent_streams", &self.max_concurrent_streams)
             .field("tls", &self.tls.is_some())
             .field("hold", &self.hold)
+            .field("goaway_after", &self.goaway_after)
             .finish()
     }
 }
@@ -74,6 +76,14 @@ impl H2Builder {
     /// handler at once when the client sends them together.
     pub fn hold_in_groups_of(mut self, n: usize) -> H2Builder {
         self.hold = n;
+        self
+    }
+
+    /// Shuts each connection down gracefully once `n` requests have reached its handler: a
+    /// `GOAWAY` (hyper's two-step one), after which the requests it processed are answered and
+    /// the streams above its last id are refused.
+    pub fn goaway_after(mut self, n: usize) -> H2Builder {
+        self.goaway_after = Some(n);
         self
     }
 
@@ -132,20 +142,9 @@ async fn serve(
 
 /// Serves one connection, after the TLS handshake if the server speaks TLS.
 async fn connection(tcp: tokio::net::TcpStream, plan: Arc<H2Builder>, stats: Arc<Stats>) {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    if let Some(max) = plan.max_concurrent_streams {
-        builder.http2().max_concurrent_streams(max);
-    }
-    let hold = plan.hold;
-    let service = service_fn(move |req| answer(req, stats.clone(), hold));
     // A failed connection is the client's doing, and what a test looks at on the client side.
     match &plan.tls {
-        None => {
-            builder
-                .serve_connection(TokioIo::new(tcp), service)
-                .await
-                .ok();
-        }
+        None => serve_on(TokioIo::new(tcp), &plan, stats).await,
         Some(config) => {
             let Ok(tls) = tokio_rustls::TlsAcceptor::from(config.clone())
                 .accept(tcp)
@@ -153,12 +152,39 @@ async fn connection(tcp: tokio::net::TcpStream, plan: Arc<H2Builder>, stats: Arc
             else {
                 return;
             };
-            builder
-                .serve_connection(TokioIo::new(tls), service)
-                .await
-                .ok();
+            serve_on(TokioIo::new(tls), &plan, stats).await;
         }
     }
+}
+
+/// Serves one connection's requests; with `goaway_after`, shuts it down gracefully once it has
+/// taken that many.
+async fn serve_on<IO>(io: TokioIo<IO>, plan: &H2Builder, stats: Arc<Stats>)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    if let Some(max) = plan.max_concurrent_streams {
+        builder.http2().max_concurrent_streams(max);
+    }
+    let hold = plan.hold;
+    let taken = Arc::new(AtomicUsize::new(0));
+    let enough = Arc::new(Notify::new());
+    let limit = plan.goaway_after.unwrap_or(usize::MAX);
+    let (counted, reached) = (taken.clone(), enough.clone());
+    let service = service_fn(move |req| {
+        if counted.fetch_add(1, Ordering::SeqCst) + 1 == limit {
+            reached.notify_one();
+        }
+        answer(req, stats.clone(), hold)
+    });
+    let mut conn = pin!(builder.serve_connection(io, service));
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        () = enough.notified() => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    conn.await.ok();
 }
 
 async fn answer(
@@ -210,6 +236,7 @@ impl H2Server {
             max_concurrent_streams: None,
             tls: None,
             hold: 0,
+            goaway_after: None,
         }
     }
 
