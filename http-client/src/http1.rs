@@ -53,7 +53,7 @@ pub struct HttpConnection {
 }
 
 /// The cause of a request that hyper's channel took just as the connection's driver ended.
-pub(crate) fn untaken() -> io::Error {
+fn untaken() -> io::Error {
     io::Error::new(
         io::ErrorKind::UnexpectedEof,
         "the connection ended before it took the request",

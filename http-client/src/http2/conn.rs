@@ -22,7 +22,7 @@ use super::rt::{ClockTimer, SpawnerExecutor};
 use super::settings::Http2Config;
 use crate::driver::{DoneOnDrop, DriverState};
 use crate::error::{Fault, HeadLimits, io_kind};
-use crate::http1::{SendError, untaken};
+use crate::http1::SendError;
 use crate::io::HyperIo;
 use crate::{Error, Origin, RequestBody};
 
@@ -159,17 +159,20 @@ impl Http2Connection {
             None
         };
         let sent = future::or(async { Some(sending.as_mut().await) }, ended).await;
-        // As on HTTP/1.1: the dispatch task cancels what it holds before it counts as ended,
-        // so a request still pending now is one hyper's channel took as the task dropped its
-        // end. It was never sent, and nothing will ever answer it (seen in 1 of about 250 runs
-        // of the GOAWAY test before this).
         let sent = match sent {
             Some(sent) => sent,
-            None => match future::poll_once(sending).await {
+            None => match settled(sending.as_mut()).await {
                 Some(sent) => sent,
+                // hyper's dispatch task ended (a graceful `GOAWAY` ends it at once) while the
+                // request was in its hands, and nothing will ever answer it: seen in about 1 of
+                // 250 runs of the GOAWAY test, where it hung. It may have reached the server.
                 None => {
-                    let error = Error::on_connection(Fault::Incomplete, false, untaken());
-                    return Err(SendError::Refused(error.with_origin(&self.shared.origin)));
+                    let error = Error::on_connection(Fault::Incomplete, false, unanswered());
+                    return Err(SendError::Failed {
+                        error: error.with_origin(&self.shared.origin),
+                        written: true,
+                        answered: false,
+                    });
                 }
             },
         };
@@ -297,6 +300,26 @@ impl Http2Connection {
     pub fn origin(&self) -> &Origin {
         &self.shared.origin
     }
+}
+
+/// What a send still pending `ENDING_POLLS` turns after its connection's dispatch task ended
+/// turns into: the answer it had coming, or `None` if none came.
+async fn settled<F: Future + Unpin>(mut sending: F) -> Option<F::Output> {
+    for _ in 0..ENDING_POLLS {
+        if let Some(sent) = future::poll_once(&mut sending).await {
+            return Some(sent);
+        }
+        future::yield_now().await;
+    }
+    None
+}
+
+/// The cause of a request that its connection's end left unanswered.
+fn unanswered() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        "the connection ended with no answer to the request",
+    )
 }
 
 /// How many times a failed stream lets the runtime run before it gives up waiting for the

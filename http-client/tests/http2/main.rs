@@ -11,6 +11,7 @@ mod common;
 #[cfg(feature = "tls")]
 mod alpn;
 mod client;
+mod fuse;
 mod multiplex;
 mod ping;
 
