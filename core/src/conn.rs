@@ -148,7 +148,8 @@ pub struct Multiplex<C> {
 
 impl<C> Multiplex<C> {
     /// At most `streams` acquires at once, each handed a handle that `share` makes, off the
-    /// pool's lock; `None` (or a panic) from it retires the connection.
+    /// pool's lock; `None` (or a panic) from it retires the connection. The pool may drop
+    /// `share` (and what it holds) under its lock, so that drop must not call into the pool.
     pub fn new(streams: usize, share: impl Fn() -> Option<C> + Send + Sync + 'static) -> Self {
         Multiplex {
             streams,
