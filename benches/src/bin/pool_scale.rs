@@ -45,8 +45,9 @@ fn main() -> ExitCode {
         [] => false,
         ["--quick"] => true,
         ["--probe", name, n] => return probe(name, n),
+        ["--ticks", n] => return ticks(n),
         _ => {
-            eprintln!("usage: pool_scale [--quick]");
+            eprintln!("usage: pool_scale [--quick | --ticks N]");
             return ExitCode::from(2);
         }
     };
@@ -79,6 +80,23 @@ fn main() -> ExitCode {
         started.elapsed().as_secs_f64(),
         load_average_or_unknown(),
     );
+    ExitCode::SUCCESS
+}
+
+/// A target for callgrind: `n` reaper ticks with one percent due at 10^5 idle (10^4 keys x
+/// 10) on the manual clock, each tick's microseconds printed. The cost of a tick is best read as
+/// the difference between two runs: `(Ir(2n) - Ir(n)) / n`.
+fn ticks(n: &str) -> ExitCode {
+    let Ok(n) = n.parse::<u32>() else {
+        eprintln!("usage: pool_scale --ticks N");
+        return ExitCode::from(2);
+    };
+    let shape = reaper::Shape {
+        keys: 10_000,
+        per_key: 10,
+    };
+    let ticks = reaper::manual_ticks(shape, true, n);
+    println!("{:?} us, {} expired", ticks.micros, ticks.expired);
     ExitCode::SUCCESS
 }
 
