@@ -137,6 +137,12 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.waiters[w].grant.is_some()
     }
 
+    /// What a waiter has been handed and not yet taken, if anything. For tests.
+    #[cfg(test)]
+    pub(crate) fn grant_of(&self, w: WaiterId) -> Option<&Grant<C>> {
+        self.waiters[w].grant.as_ref()
+    }
+
     /// The arrival number of `k`'s oldest waiter, as [`State::fronts`] indexes it: only
     /// `max_total` has one key's waiters served before another's, so without it there is no
     /// index to keep (it cost two B-tree updates a hand-off).

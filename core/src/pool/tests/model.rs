@@ -212,6 +212,25 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
             }
         }
         st.check_invariants();
+        // The gauges against what the model holds, and what waiters were handed but have not
+        // taken yet: streams are handles of multiplexed connections, busy the exclusive ones.
+        let total = (0..3u8).filter_map(|key| st.stats_for(&key)).fold(
+            crate::pool::Counts::default(),
+            |mut sum, c| {
+                sum += c;
+                sum
+            },
+        );
+        let handed = |stream: bool| {
+            let held = busy.iter().filter(|b| b.3.is_some() == stream).count();
+            let granted = waiters.iter().filter(|w| match st.grant_of(w.1) {
+                Some(Grant::Conn(_)) => !stream,
+                Some(Grant::Stream(_)) => stream,
+                _ => false,
+            });
+            held + granted.count()
+        };
+        assert_eq!((total.busy, total.streams), (handed(false), handed(true)));
         // Per key, granted waiters come before those still queued, in arrival order.
         for key in 0..3u8 {
             let mut seen_queued = false;
