@@ -28,8 +28,9 @@ pub enum BenchClient {
     Fusebox(Client, Arc<Urls>),
     /// fusebox's [`FuseClient`], on either runtime.
     Fuse(FuseClient),
-    /// hyper-util's pooled legacy client.
-    HyperUtil(LegacyClient<HttpConnector, Empty<Bytes>>, Arc<Urls>),
+    /// hyper-util's pooled legacy client (boxed: with hyper-util's `http2` feature it holds
+    /// HTTP/2 settings too).
+    HyperUtil(Box<LegacyClient<HttpConnector, Empty<Bytes>>>, Arc<Urls>),
     /// reqwest.
     Reqwest(reqwest::Client, Arc<Urls>),
     /// A new connection per request, dialed by fusebox-tokio.
@@ -77,9 +78,10 @@ impl BenchClient {
                 let client = LegacyClient::builder(TokioExecutor::new())
                     .pool_max_idle_per_host(MAX_PER_HOST)
                     .build(connector);
-                Ok(BenchClient::HyperUtil(client, urls))
+                Ok(BenchClient::HyperUtil(Box::new(client), urls))
             }
             Kind::Reqwest => {
+                super::install_rustls_provider();
                 let client = reqwest::Client::builder()
                     .pool_max_idle_per_host(MAX_PER_HOST)
                     .no_proxy()

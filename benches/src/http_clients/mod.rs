@@ -1,7 +1,7 @@
 //! The HTTP clients `http_compare` measures, behind one enum so that a round can drive any of
 //! them: fusebox's [`Client`] and [`FuseClient`] (on tokio or on smol), hyper-util's pooled
 //! legacy client, reqwest, a new connection per request, and bare hyper on each runtime; over HTTPS, fusebox's pooled
-//! [`Client`] and a new TLS connection per request.
+//! [`Client`] and a new TLS connection per request; and the HTTP/2 workload's clients ([`h2`]).
 //!
 //! Every client reads the whole response body into [`Bytes`], as fusebox always does, and every
 //! request is checked: `200 OK` with a body of the expected length, else it counts as an error.
@@ -15,9 +15,17 @@ use crate::http_server::{BIG_LEN, SMALL_LEN};
 
 mod bare;
 mod client;
+pub mod h2;
 
 pub use bare::Bare;
 pub use client::{BenchClient, UnpooledTls};
+
+/// Makes rustls's ring provider the process's default, which reqwest, built with
+/// `rustls-no-provider`, takes (even for plain HTTP, as it builds its TLS settings up front); a
+/// no-op once done.
+fn install_rustls_provider() {
+    let _ = futures_rustls::rustls::crypto::ring::default_provider().install_default();
+}
 
 /// The most connections to the server that a pooled client may hold (fusebox enforces it; the
 /// peers can only cap the idle ones).

@@ -1,5 +1,5 @@
-//! HTTP/1.1 client throughput and latency: fusebox against hyper-util, reqwest, a new
-//! connection per request and bare hyper.
+//! HTTP client throughput and latency: fusebox against hyper-util, reqwest, a new connection
+//! per request and bare hyper over HTTP/1.1, and against hyper-util and reqwest over HTTP/2.
 //!
 //! Run with `cargo run --release -p fusebox-benches --features peers --bin http_compare
 //! [-- --quick] [-- --svg PATH]`.
@@ -57,11 +57,31 @@
 //! and p99 latency, and connections the server accepted per client run (warm-up included).
 //! Every round is capped in time: a hung request fails the round instead of the run.
 //!
-//! The output ends with three lines for the sequential small-body workload on tokio: fusebox
-//! `Client`'s requests per second divided by hyper-util's, by reqwest's and by the unpooled
-//! client's; then one line for the HTTPS workload: the pooled fusebox `Client`'s requests per
-//! second divided by the unpooled TLS client's; and two for bare hyper: fusebox `Client` on
-//! each runtime divided by bare hyper on the same runtime.
+//! # The HTTP/2 workload
+//!
+//! 64 tasks, each `GET /small` in a loop, over one TLS origin: the workspace's test server
+//! (`fusebox_testserver::H2Server`, hyper's server with hyper-util's auto builder, HTTP/1.1 and
+//! HTTP/2 by ALPN, on a current-thread tokio runtime of its own thread), with a certificate for
+//! 127.0.0.1 from a CA made at startup, which every client trusts and nothing else. It answers
+//! `/small over HTTP/2.0` (or `HTTP/1.1`): each client checks the status, the version and that
+//! body. The clients (see `fusebox_benches::http_clients::h2`), each on tokio with 2 workers:
+//!
+//! - fusebox's `Client` with feature `http2`, `max_per_host(8)` and `.tls(..)`, HTTP/2 over
+//!   ALPN (its default): the pool hands out streams of one multiplexed connection;
+//! - the same with `http2_over_alpn(false)`: HTTP/1.1 over TLS, at most 8 connections;
+//! - hyper-util's legacy `Client` with `http2_only(true)` over hyper-rustls (ring, ALPN `h2`);
+//! - reqwest with `http2` and `rustls-no-provider` (ring installed as the process default),
+//!   `tls_certs_only`, ALPN `h2` and `http/1.1` (its default).
+//!
+//! Rounds as above, interleaved with the others. Its ratio lines: fusebox over HTTP/2 divided
+//! by hyper-util over HTTP/2, by reqwest over HTTP/2 and by fusebox over HTTP/1.1, each as the
+//! median of the per-round ratios.
+//!
+//! The output of the HTTP/1.1 workloads ends with three lines for the sequential small-body
+//! workload on tokio: fusebox `Client`'s requests per second divided by hyper-util's, by reqwest's
+//! and by the unpooled client's; then one line for the HTTPS workload: the pooled fusebox
+//! `Client`'s requests per second divided by the unpooled TLS client's; and two for bare hyper:
+//! fusebox `Client` on each runtime divided by bare hyper on the same runtime.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
@@ -71,21 +91,26 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fusebox_benches::http_chart::{self, Panel};
+use fusebox_benches::http_clients::h2::{H2Kind, H2Origin};
 use fusebox_benches::http_clients::{Kind, Urls};
 use fusebox_benches::http_run::{RoundResult, Timing, Workload, run_round};
 use fusebox_benches::http_server::Server;
 use fusebox_benches::machine::{load_average, machine, today};
 use fusebox_benches::report::median;
 
+mod h2;
+mod h2_report;
 mod report;
 use report::print_report;
 
 const USAGE: &str = "usage: http_compare [--quick] [--svg PATH] [--clients ID,..] \
                      [--workloads ID,..]\n\
                      clients: fusebox-tokio fuse-tokio bare-tokio fusebox-smol fuse-smol bare-smol \
-                     hyper-util reqwest unpooled fusebox-https unpooled-https\n\
-                     workloads: sequential concurrent big https\n\
-                     (the https workload runs only the -https clients, the others only the rest)\n\
+                     hyper-util reqwest unpooled fusebox-https unpooled-https \
+                     fusebox-h2 fusebox-h1 hyper-util-h2 reqwest-h2\n\
+                     workloads: sequential concurrent big https h2\n\
+                     (the https workload runs only the -https clients, h2 only the -h2 and -h1 \
+                     ones, the others only the rest)\n\
                      (--clients and --workloads run a subset, to profile one client)";
 
 /// The command line.
@@ -93,10 +118,17 @@ const USAGE: &str = "usage: http_compare [--quick] [--svg PATH] [--clients ID,..
 struct Args {
     quick: bool,
     svg: Option<PathBuf>,
-    /// The clients to run; all when empty.
+    /// `--clients` and `--workloads` as given, for the command the report shows.
+    clients_arg: Option<String>,
+    workloads_arg: Option<String>,
+    /// The clients of the HTTP/1.1 workloads to run.
     clients: Vec<Kind>,
-    /// The workloads to run; all when empty.
+    /// The clients of the HTTP/2 workload to run.
+    h2_clients: Vec<H2Kind>,
+    /// The HTTP/1.1 workloads to run.
     workloads: Vec<Workload>,
+    /// Whether to run the HTTP/2 workload.
+    h2: bool,
 }
 
 impl Args {
@@ -111,33 +143,50 @@ impl Args {
                     args.svg = Some(PathBuf::from(path));
                 }
                 "--clients" => {
-                    let list = it.next().ok_or("--clients needs a list")?;
-                    args.clients = pick(&list, &Kind::ALL, |k| k.id())?;
+                    args.clients_arg = Some(it.next().ok_or("--clients needs a list")?);
                 }
                 "--workloads" => {
-                    let list = it.next().ok_or("--workloads needs a list")?;
-                    args.workloads = pick(&list, &Workload::ALL, |w| w.id())?;
+                    args.workloads_arg = Some(it.next().ok_or("--workloads needs a list")?);
                 }
                 "-h" | "--help" => return Err(USAGE.to_owned()),
                 other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
             }
         }
+        let clients = args.clients_arg.as_deref();
+        check_names(clients, |name| {
+            Kind::ALL.iter().any(|k| k.id() == name) || H2Kind::ALL.iter().any(|k| k.id() == name)
+        })?;
+        args.clients = pick(clients, &Kind::ALL, |k| k.id());
+        args.h2_clients = pick(clients, &H2Kind::ALL, |k| k.id());
+        let workloads = args.workloads_arg.as_deref();
+        check_names(workloads, |name| {
+            name == h2::ID || Workload::ALL.iter().any(|w| w.id() == name)
+        })?;
+        args.workloads = pick(workloads, &Workload::ALL, |w| w.id());
+        args.h2 = workloads.is_none_or(|list| list.split(',').any(|name| name == h2::ID));
         Ok(args)
     }
 }
 
-/// The items of `all` named in the comma-separated `list`, in `all`'s order.
-fn pick<T: Copy>(list: &str, all: &[T], id: impl Fn(T) -> &'static str) -> Result<Vec<T>, String> {
-    for name in list.split(',') {
-        if !all.iter().any(|&t| id(t) == name) {
-            return Err(format!("unknown name `{name}`\n{USAGE}"));
-        }
+/// Fails on a name of the comma-separated `list` that is not `known`.
+fn check_names(list: Option<&str>, known: impl Fn(&str) -> bool) -> Result<(), String> {
+    match list
+        .into_iter()
+        .flat_map(|l| l.split(','))
+        .find(|&n| !known(n))
+    {
+        Some(name) => Err(format!("unknown name `{name}`\n{USAGE}")),
+        None => Ok(()),
     }
-    Ok(all
-        .iter()
+}
+
+/// The items of `all` named in the comma-separated `list`, in `all`'s order; all of them
+/// without a list.
+fn pick<T: Copy>(list: Option<&str>, all: &[T], id: impl Fn(T) -> &'static str) -> Vec<T> {
+    all.iter()
         .copied()
-        .filter(|&t| list.split(',').any(|name| id(t) == name))
-        .collect())
+        .filter(|&t| list.is_none_or(|list| list.split(',').any(|name| id(t) == name)))
+        .collect()
 }
 
 /// How much to measure.
@@ -235,20 +284,17 @@ fn run(args: &Args) -> Result<(), String> {
     let server = Server::start().map_err(|e| format!("starting the server: {e}"))?;
     let urls = Arc::new(Urls::new(&server.base_url()));
     let https_urls = Arc::new(Urls::https(&server.https_base_url(), server.ca_der())?);
+    let h2_origin = match args.h2 && !args.h2_clients.is_empty() {
+        true => Some(Arc::new(H2Origin::start()?)),
+        false => None,
+    };
 
-    let kinds = if args.clients.is_empty() {
-        Kind::ALL.to_vec()
-    } else {
-        args.clients.clone()
-    };
-    let workloads = if args.workloads.is_empty() {
-        Workload::ALL.to_vec()
-    } else {
-        args.workloads.clone()
-    };
+    let kinds = &args.clients;
+    let workloads = &args.workloads;
+    let mut h2_results: HashMap<H2Kind, Vec<Result<RoundResult, String>>> = HashMap::new();
     let mut results: HashMap<(Workload, Kind), Vec<Result<RoundResult, String>>> = HashMap::new();
     for round in 0..plan.rounds {
-        for &workload in &workloads {
+        for &workload in workloads {
             let kinds: Vec<Kind> = kinds
                 .iter()
                 .copied()
@@ -270,6 +316,17 @@ fn run(args: &Args) -> Result<(), String> {
                 results.entry((workload, kind)).or_default().push(result);
             }
         }
+        if let Some(origin) = &h2_origin {
+            let kinds = &args.h2_clients;
+            for i in 0..kinds.len() {
+                let kind = kinds[(i + round) % kinds.len()];
+                let result = h2::run_round(kind, origin, plan.timing);
+                if let Err(e) = &result {
+                    eprintln!("round {}: {kind}, {}: {e}", round + 1, h2::NAME);
+                }
+                h2_results.entry(kind).or_default().push(result);
+            }
+        }
         eprintln!(
             "round {}/{} done ({:.1} s)",
             round + 1,
@@ -278,10 +335,15 @@ fn run(args: &Args) -> Result<(), String> {
         );
     }
     drop(server);
+    drop(h2_origin);
 
     let cells: HashMap<(Workload, Kind), Cell> = results
         .iter()
         .map(|(&key, rounds)| (key, Cell::from_rounds(rounds)))
+        .collect();
+    let h2_cells: HashMap<H2Kind, Cell> = h2_results
+        .iter()
+        .map(|(&kind, rounds)| (kind, Cell::from_rounds(rounds)))
         .collect();
     print_report(
         args,
@@ -290,6 +352,7 @@ fn run(args: &Args) -> Result<(), String> {
         &results,
         started.elapsed().as_secs_f64(),
     );
+    h2_report::print_h2_report(&h2_cells, &h2_results);
 
     if let Some(path) = &args.svg {
         let panels: Vec<Panel> = workloads

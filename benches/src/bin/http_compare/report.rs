@@ -24,13 +24,11 @@ pub(super) fn print_report(
     if let Some(path) = &args.svg {
         flags.push_str(&format!(" --svg {}", path.display()));
     }
-    if !args.clients.is_empty() {
-        let ids: Vec<&str> = args.clients.iter().map(|k| k.id()).collect();
-        flags.push_str(&format!(" --clients {}", ids.join(",")));
+    if let Some(list) = &args.clients_arg {
+        flags.push_str(&format!(" --clients {list}"));
     }
-    if !args.workloads.is_empty() {
-        let ids: Vec<&str> = args.workloads.iter().map(|w| w.id()).collect();
-        flags.push_str(&format!(" --workloads {}", ids.join(",")));
+    if let Some(list) = &args.workloads_arg {
+        flags.push_str(&format!(" --workloads {list}"));
     }
     let command = match flags.is_empty() {
         true => {
@@ -41,8 +39,8 @@ pub(super) fn print_report(
         ),
     };
     println!(
-        "# HTTP/1.1 clients: fusebox, hyper-util, reqwest, a new connection per request, bare \
-         hyper\n"
+        "# HTTP clients: fusebox, hyper-util, reqwest, a new connection per request, bare hyper \
+         (HTTP/1.1); fusebox, hyper-util, reqwest (HTTP/2)\n"
     );
     println!("- command: `{command}`");
     println!("- machine: {}", machine());
@@ -61,6 +59,10 @@ pub(super) fn print_report(
         plan.timing.warm_up.as_secs_f64(),
         plan.timing.measure.as_secs_f64()
     );
+    if cells.is_empty() {
+        // Only the HTTP/2 workload ran; its report follows.
+        return;
+    }
     println!(
         "- server: hyper HTTP/1.1 on 127.0.0.1, a current-thread tokio runtime in its own \
          thread, keep-alive, TCP_NODELAY; clients: tokio multi-thread runtime with 2 workers, or \
@@ -73,7 +75,10 @@ pub(super) fn print_report(
     );
     println!(
         "- hyper-util `legacy::Client` + `HttpConnector` (`set_nodelay(true)`) and reqwest \
-         (`default-features = false`, `no_proxy()`): `pool_max_idle_per_host({MAX_PER_HOST})`, \
+         (`default-features = false`, `no_proxy()`; features `http2` and `rustls-no-provider` \
+         for the HTTP/2 workload, so over plain HTTP too its connector is hyper-rustls's, which \
+         passes plain connections through): \
+         `pool_max_idle_per_host({MAX_PER_HOST})`, \
          which caps idle connections only, not open ones: with 64 tasks they open as many as \
          they need (connections column); neither has a request timeout by default"
     );
@@ -287,7 +292,7 @@ fn paired_ratio(
 }
 
 /// `ours / theirs` with two decimals, `n/a` when either is missing.
-fn format_ratio(ours: Option<f64>, theirs: Option<f64>) -> String {
+pub(super) fn format_ratio(ours: Option<f64>, theirs: Option<f64>) -> String {
     match (ours, theirs) {
         (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
         _ => "n/a".to_owned(),
@@ -295,7 +300,7 @@ fn format_ratio(ours: Option<f64>, theirs: Option<f64>) -> String {
 }
 
 /// A duration in µs below a millisecond (one decimal below 10 µs), else in ms.
-fn format_latency(latency: Option<Duration>) -> String {
+pub(super) fn format_latency(latency: Option<Duration>) -> String {
     match latency {
         None => "-".to_owned(),
         Some(d) if d < Duration::from_micros(10) => format!("{:.1} µs", d.as_secs_f64() * 1e6),
