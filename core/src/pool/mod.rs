@@ -271,7 +271,9 @@ impl<K: Key, F: Connect<K>> Inner<K, F> {
     /// Acts on what a transition asked for, with the lock released.
     #[inline]
     fn apply(&self, fx: Effects<F::Conn>) {
-        if !fx.is_empty() {
+        if fx.is_empty() {
+            fx.forget_empty();
+        } else {
             self.apply_slow(fx);
         }
         if self.drain.is_closed() {
