@@ -83,7 +83,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         let (checkout, queued) = {
             let mut state = inner.lock(self.link.shard);
             match state.checkout_expecting(self.key, now, may_wait, shared, &mut fx) {
-                Checkout::Wait(k) => (Checkout::Wait(k), Some(state.enqueue(k, waker))),
+                Checkout::Wait(k) => (Checkout::Wait(k), Some(state.enqueue(k, waker, now))),
                 other => (other, None),
             }
         };
@@ -96,14 +96,14 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
                 None
             }
             Checkout::Wait(_) => {
-                let id = queued.expect("a waiter was queued");
+                let waiting = queued.expect("a waiter was queued");
                 let deadline = (self.wait.limit()).map(|d| inner.clock.sleep_from(now, d));
                 self.step = Step::Waiting {
                     queued_now: true,
                     ticket: WaiterTicket {
                         inner,
                         shard: self.link.shard,
-                        id: Some(id),
+                        waiting: Some(waiting),
                         started: now,
                     },
                     deadline,
@@ -221,7 +221,8 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         };
         let mut fx = Effects::new();
         let handle = handle.map(|idle| idle.conn);
-        let unneeded = (inner.lock(self.link.shard)).reject_stream(k, id, handle, why, &mut fx);
+        let unneeded =
+            (inner.lock(self.link.shard)).reject_stream(k, id, handle, why, now, &mut fx);
         inner.apply(fx);
         drop(unneeded);
         self.step = Step::Start;

@@ -54,17 +54,18 @@ impl<K: Key, F: Connect<K>> Pooled<K, F> {
     /// the pool's spawner.
     pub fn discard(mut self) {
         if let Some(idle) = self.idle.take() {
+            let now = self.link.inner.clock.now();
             let mut fx = Effects::new();
             let mut state = self.link.inner.lock(self.link.shard);
             let unneeded = match self.stream {
                 None => {
-                    state.discard(self.key, &mut fx);
+                    state.discard(self.key, now, &mut fx);
                     fx.close.push(idle.conn);
                     None
                 }
                 Some(id) => {
                     let retire = Back::Retire(Retired::Discarded);
-                    state.stream_back(self.key, id, Some(idle.conn), retire, &mut fx)
+                    state.stream_back(self.key, id, Some(idle.conn), retire, now, &mut fx)
                 }
             };
             drop(state);
@@ -120,7 +121,7 @@ impl<K: Key, F: Connect<K>> Drop for Pooled<K, F> {
                         },
                         Err(why) => Back::Retire(Retired::Spent(why)),
                     };
-                    state.stream_back(self.key, id, Some(idle.conn), back, &mut fx)
+                    state.stream_back(self.key, id, Some(idle.conn), back, now, &mut fx)
                 }
             };
             drop(state);

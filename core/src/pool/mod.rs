@@ -161,9 +161,10 @@ impl<K: Key, F: Connect<K>> Pool<K, F> {
     /// Closes the pool: new acquires fail, waiters fail with [`AcquireError::Closed`], idle
     /// connections are closed now and busy ones when they are returned.
     pub fn close(&self) {
+        let now = self.inner().clock.now();
         let mut fx = Effects::new();
         for s in 0..self.inner().state.len() {
-            self.inner().lock(s).close(&mut fx);
+            self.inner().lock(s).close(now, &mut fx);
         }
         self.inner().drain.mark_closed();
         self.inner().apply(fx);
@@ -271,7 +272,9 @@ impl<K: Key, F: Connect<K>> Inner<K, F> {
     /// Acts on what a transition asked for, with the lock released.
     #[inline]
     fn apply(&self, fx: Effects<F::Conn>) {
-        if !fx.is_empty() {
+        if fx.is_empty() {
+            fx.forget_empty();
+        } else {
             self.apply_slow(fx);
         }
         if self.drain.is_closed() {
@@ -294,9 +297,10 @@ impl<K: Key, F: Connect<K>> Inner<K, F> {
 impl<K: Key, F: Connect<K>> Drop for Inner<K, F> {
     fn drop(&mut self) {
         self.shutdown.notify(usize::MAX);
+        let now = self.clock.now();
         let mut fx = Effects::new();
         for state in self.state.states_mut() {
-            state.close(&mut fx);
+            state.close(now, &mut fx);
         }
         self.apply(fx);
     }

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use std::task::Waker;
 
-use super::state::{Effects, Grant, Idle, KeyId, SharedId, WaiterId};
+use super::state::{Effects, Grant, Idle, KeyId, SharedId, Waiting};
 use super::{Inner, Key};
 use crate::{Connect, Multiplex};
 
@@ -15,44 +15,33 @@ use crate::{Connect, Multiplex};
 pub(super) struct WaiterTicket<'a, K: Key, F: Connect<K>> {
     pub(super) inner: &'a Inner<K, F>,
     pub(super) shard: usize,
-    pub(super) id: Option<WaiterId>,
+    pub(super) waiting: Option<Waiting<F::Conn>>,
     pub(super) started: Instant,
 }
 
 impl<K: Key, F: Connect<K>> WaiterTicket<'_, K, F> {
-    /// How long it has waited at `now`.
-    fn waited(&self, now: Instant) -> Duration {
-        now.saturating_duration_since(self.started)
-    }
-
     /// Takes the grant if there is one, with the instant it was taken at (for the hand-over's
-    /// checks, so the clock is read once); else leaves `waker` to be woken by it.
+    /// checks); else leaves `waker` to be woken by it. The grant is taken from the waiter's cell,
+    /// without the pool's lock.
     pub(super) fn poll_grant(&mut self, waker: &Waker) -> Option<(Grant<F::Conn>, KeyId, Instant)> {
-        let id = self.id?;
-        let now = self.inner.clock.now();
-        let taken = self
-            .inner
-            .lock(self.shard)
-            .poll_grant(id, waker, self.waited(now));
-        let (grant, k) = taken?;
-        self.id = None;
-        Some((grant, k, now))
+        let (grant, k) = self.waiting.as_ref()?.poll(waker)?;
+        self.waiting = None;
+        Some((grant, k, self.inner.clock.now()))
     }
 
-    /// The wait ran out after `waited`: takes a grant that arrived meanwhile, or leaves the
-    /// queue.
+    /// The wait ran out at `now`: takes a grant that arrived meanwhile, or leaves the queue.
     pub(super) fn give_up(&mut self, now: Instant) -> Option<(Grant<F::Conn>, KeyId)> {
-        let id = self.id.take()?;
-        self.inner.lock(self.shard).give_up(id, self.waited(now))
+        let waiting = self.waiting.take()?;
+        self.inner.lock(self.shard).give_up(&waiting, now)
     }
 }
 
 impl<K: Key, F: Connect<K>> Drop for WaiterTicket<'_, K, F> {
     fn drop(&mut self) {
-        if let Some(id) = self.id.take() {
-            let waited = self.waited(self.inner.clock.now());
+        if let Some(waiting) = self.waiting.take() {
+            let now = self.inner.clock.now();
             let mut fx = Effects::new();
-            let unneeded = self.inner.lock(self.shard).cancel(id, waited, &mut fx);
+            let unneeded = self.inner.lock(self.shard).cancel(&waiting, now, &mut fx);
             self.inner.apply(fx);
             drop(unneeded);
         }
@@ -83,7 +72,9 @@ impl<K: Key, F: Connect<K>> SlotTicket<'_, K, F> {
     ) -> SharedId {
         let k = self.key.take().expect("a slot is settled once");
         let mut fx = Effects::new();
-        let id = (self.inner.lock(self.shard)).connected_shared(k, idle, mux, &mut fx);
+        // Connected at the instant the connection was stamped with.
+        let now = idle.created;
+        let id = (self.inner.lock(self.shard)).connected_shared(k, idle, mux, now, &mut fx);
         self.inner.apply(fx);
         id
     }
@@ -91,7 +82,8 @@ impl<K: Key, F: Connect<K>> SlotTicket<'_, K, F> {
     pub(super) fn failed(&mut self) {
         if let Some(k) = self.key.take() {
             let mut fx = Effects::new();
-            self.inner.lock(self.shard).connect_failed(k, &mut fx);
+            let now = self.inner.clock.now();
+            self.inner.lock(self.shard).connect_failed(k, now, &mut fx);
             self.inner.apply(fx);
         }
     }
@@ -101,7 +93,10 @@ impl<K: Key, F: Connect<K>> Drop for SlotTicket<'_, K, F> {
     fn drop(&mut self) {
         if let Some(k) = self.key.take() {
             let mut fx = Effects::new();
-            self.inner.lock(self.shard).connect_abandoned(k, &mut fx);
+            let now = self.inner.clock.now();
+            self.inner
+                .lock(self.shard)
+                .connect_abandoned(k, now, &mut fx);
             self.inner.apply(fx);
         }
     }
@@ -173,7 +168,8 @@ impl<K: Key, F: Connect<K>> Drop for CheckTicket<'_, K, F> {
     fn drop(&mut self) {
         if let Some(k) = self.key.take() {
             let mut fx = Effects::new();
-            self.inner.lock(self.shard).discard(k, &mut fx);
+            let now = self.inner.clock.now();
+            self.inner.lock(self.shard).discard(k, now, &mut fx);
             self.inner.apply(fx);
         }
     }

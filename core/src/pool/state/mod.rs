@@ -11,6 +11,7 @@
 
 mod bound;
 mod capacity;
+mod cell;
 mod due;
 mod effects;
 mod idle;
@@ -28,10 +29,11 @@ pub(crate) use idle::{Idle, Limits, Spent};
 #[cfg(test)]
 pub(crate) use reap::{BATCH, Reaped};
 pub(crate) use shared::{Back, Retired, SharedId, Stream};
+use waiters::Waiter;
+pub(crate) use waiters::Waiting;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::Hash;
-use std::task::Waker;
 use std::time::Instant;
 
 use foldhash::fast::RandomState;
@@ -72,17 +74,6 @@ pub(crate) enum Checkout<C> {
     Full,
     /// The pool is closed.
     Closed,
-}
-
-struct Waiter<C> {
-    key: KeyId,
-    /// Arrival order across keys, for fairness when a slot can go to any key.
-    seq: u64,
-    grant: Option<Grant<C>>,
-    /// Woken when granted; `None` once woken, until polled again.
-    waker: Option<Waker>,
-    /// Its place in its key's queue, while it waits ungranted.
-    link: queue::Link,
 }
 
 struct KeyState<K, C> {
@@ -140,6 +131,7 @@ pub(crate) struct State<K, C> {
     index: HashMap<K, KeyId, RandomState>,
     keys: Slab<KeyState<K, C>>,
     waiters: Slab<Waiter<C>>,
+    spares: cell::Spares<C>,
     /// Keys by (a lower bound of) their least recently used idle connection: see `lru.rs`.
     lru: bound::Index,
     /// Keys by (a lower bound of) the earliest expiry of their idle connections: see `due.rs`.
@@ -155,6 +147,8 @@ pub(crate) struct State<K, C> {
     waiting: usize,
     next_seq: u64,
     closed: bool,
+    /// The instant of the latest transition that may grant, for the waits its grants end.
+    clock: Option<Instant>,
     /// Counters of keys removed by the reaper.
     retired: Counts,
     /// The key of the last checkout, tried before the index: most pools serve one key, or a few
@@ -169,6 +163,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             index: HashMap::default(),
             keys: Slab::new(),
             waiters: Slab::new(),
+            spares: cell::Spares::new(),
             lru: BTreeSet::new(),
             due: BTreeSet::new(),
             fronts: BTreeSet::new(),
@@ -177,6 +172,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             waiting: 0,
             next_seq: 0,
             closed: false,
+            clock: None,
             retired: Counts::default(),
             last_key: usize::MAX,
         }
@@ -236,6 +232,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             }
             if freed {
                 // Older waiters of other keys may use the room first.
+                self.clock = Some(now);
                 self.serve_starved(fx);
             }
             if self.keys[k].awaits_shared() && may_wait {
@@ -266,6 +263,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         now: Instant,
         fx: &mut Effects<C>,
     ) -> Checkout<C> {
+        self.clock = Some(now);
         let ks = &mut self.keys[k];
         ks.busy -= 1;
         // Its checkout counted a reuse; it served nothing.
@@ -336,6 +334,8 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         checked: Result<(), Spent>,
         fx: &mut Effects<C>,
     ) {
+        // The check stamped it with the instant it came back.
+        self.clock = Some(idle.last_used);
         self.keys[k].busy -= 1;
         match checked {
             Err(why) if !self.closed => {
@@ -347,8 +347,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         }
     }
 
-    /// A busy connection will not come back (discarded by its user).
-    pub(crate) fn discard(&mut self, k: KeyId, fx: &mut Effects<C>) {
+    /// A busy connection will not come back (discarded by its user at `now`).
+    pub(crate) fn discard(&mut self, k: KeyId, now: Instant, fx: &mut Effects<C>) {
+        self.clock = Some(now);
         let ks = &mut self.keys[k];
         ks.busy -= 1;
         ks.counts.discarded += 1;
@@ -367,22 +368,23 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         }
     }
 
-    /// A connection attempt failed or timed out: its slot goes to the next in line.
-    pub(crate) fn connect_failed(&mut self, k: KeyId, fx: &mut Effects<C>) {
+    /// A connection attempt failed or timed out at `now`: its slot goes to the next in line.
+    pub(crate) fn connect_failed(&mut self, k: KeyId, now: Instant, fx: &mut Effects<C>) {
         self.keys[k].counts.connect_failures += 1;
-        self.connect_abandoned(k, fx);
+        self.connect_abandoned(k, now, fx);
     }
 
-    /// A connection attempt was dropped unfinished: its slot goes to the next in line.
-    pub(crate) fn connect_abandoned(&mut self, k: KeyId, fx: &mut Effects<C>) {
+    /// A connection attempt was dropped unfinished at `now`: its slot goes to the next in line.
+    pub(crate) fn connect_abandoned(&mut self, k: KeyId, now: Instant, fx: &mut Effects<C>) {
+        self.clock = Some(now);
         self.keys[k].connecting -= 1;
         self.free_slot(k, fx);
         self.serve_slots(k, fx);
     }
 
-    /// Refuses new acquires, fails every waiter and closes every idle connection. Busy ones are
-    /// closed as they come back.
-    pub(crate) fn close(&mut self, fx: &mut Effects<C>) {
+    /// Refuses new acquires, fails every waiter (ending their waits at `now`) and closes every
+    /// idle connection. Busy ones are closed as they come back.
+    pub(crate) fn close(&mut self, now: Instant, fx: &mut Effects<C>) {
         self.closed = true;
         self.retire_all();
         for (_, ks) in self.keys.iter_mut() {
@@ -397,11 +399,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         self.lru.clear();
         self.due.clear();
         self.fronts.clear();
-        for (_, waiter) in self.waiters.iter_mut() {
-            if waiter.grant.is_none() {
-                waiter.grant = Some(Grant::Closed);
-                fx.extend_wake(waiter.waker.take());
-            }
+        self.clock = Some(now);
+        for w in self.waiters.iter().map(|(w, _)| w).collect::<Vec<_>>() {
+            self.grant(w, Grant::Closed, fx);
         }
     }
 

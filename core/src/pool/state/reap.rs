@@ -37,6 +37,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         hung_up: &mut Vec<KeyId>,
         fx: &mut Effects<C>,
     ) -> Reaped {
+        self.clock = Some(now);
         let mut looked = 0;
         while looked < BATCH {
             let next = match hung_up.pop() {

@@ -140,8 +140,10 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         k: KeyId,
         idle: &Idle<C>,
         mux: Arc<Multiplex<C>>,
+        now: Instant,
         fx: &mut Effects<C>,
     ) -> SharedId {
+        self.clock = Some(now);
         let ks = &mut self.keys[k];
         ks.connecting -= 1;
         ks.counts.created += 1;
@@ -195,8 +197,10 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         id: SharedId,
         handle: Option<C>,
         back: Back,
+        now: Instant,
         fx: &mut Effects<C>,
     ) -> Option<C> {
+        self.clock = Some(now);
         let closed = self.closed;
         let m = &mut self.keys[k].shared[id];
         m.in_use -= 1;
@@ -259,11 +263,12 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         id: SharedId,
         handle: Option<C>,
         why: Spent,
+        now: Instant,
         fx: &mut Effects<C>,
     ) -> Option<C> {
         // Its checkout counted a reuse; it served nothing.
         self.keys[k].counts.reused -= 1;
-        self.stream_back(k, id, handle, Back::Retire(Retired::Spent(why)), fx)
+        self.stream_back(k, id, handle, Back::Retire(Retired::Spent(why)), now, fx)
     }
 
     /// Panics if a multiplexed connection of `k` serves none or more than it may, or has room

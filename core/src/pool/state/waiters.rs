@@ -1,109 +1,137 @@
 //! Waiters: queueing, grants, and leaving the queue (served, timed out or dropped).
 
 use std::hash::Hash;
+use std::sync::Arc;
 use std::task::Waker;
-use std::time::Duration;
+use std::time::Instant;
 
-use super::{Back, Effects, Grant, KeyId, State, Waiter, WaiterId};
+use super::cell::Cell;
+use super::{Back, Effects, Grant, KeyId, State, WaiterId, queue};
+
+/// A waiter not yet granted: once granted, it leaves the state for its cell.
+pub(super) struct Waiter<C> {
+    pub(super) key: KeyId,
+    /// Arrival order across keys, for fairness when a slot can go to any key.
+    pub(super) seq: u64,
+    started: Instant,
+    /// Where its grant goes, and its waker.
+    cell: Arc<Cell<C>>,
+    /// Its place in its key's queue.
+    pub(super) link: queue::Link,
+}
+
+/// A queued waiter as its ticket holds it: its place in the state, and the cell its grant
+/// comes in.
+pub(crate) struct Waiting<C> {
+    id: WaiterId,
+    cell: Arc<Cell<C>>,
+}
+
+impl<C> Waiting<C> {
+    /// Takes the grant if there is one, else keeps `waker` to be woken by it. Needs no lock of
+    /// the pool: the grant was counted when it was made.
+    pub(crate) fn poll(&self, waker: &Waker) -> Option<(Grant<C>, KeyId)> {
+        self.cell.poll(waker)
+    }
+
+    /// Takes the grant, if there is one.
+    pub(crate) fn take(&self) -> Option<(Grant<C>, KeyId)> {
+        self.cell.take()
+    }
+
+    /// Whether it has been handed a grant and not yet taken it. For tests.
+    #[cfg(test)]
+    pub(crate) fn is_granted(&self) -> bool {
+        self.cell.is_granted()
+    }
+
+    /// Whether its untaken grant is a connection (`Some(false)`) or a stream. For tests.
+    #[cfg(test)]
+    pub(crate) fn granted_stream(&self) -> Option<bool> {
+        self.cell.granted_stream()
+    }
+
+    /// Where its cell lives, to tell a reused cell from a new one. For tests.
+    #[cfg(test)]
+    pub(crate) fn cell_addr(&self) -> usize {
+        Arc::as_ptr(&self.cell).addr()
+    }
+}
 
 impl<K: Eq + Hash + Clone, C> State<K, C> {
-    /// Queues a waiter for `key` after [`Checkout::Wait`](super::Checkout::Wait), to be woken
-    /// through `waker` when it is granted. Grants and wakers change only under the pool's lock,
-    /// so no grant can be missed.
-    pub(crate) fn enqueue(&mut self, k: KeyId, waker: &Waker) -> WaiterId {
+    /// Queues a waiter for `key` after [`Checkout::Wait`](super::Checkout::Wait), arrived at
+    /// `now`, to be woken through `waker` when it is granted. Grants are made and cancelled only
+    /// under the pool's lock, and wakers change under the cell's, so no grant can be missed.
+    pub(crate) fn enqueue(&mut self, k: KeyId, waker: &Waker, now: Instant) -> Waiting<C> {
         let seq = self.next_seq;
         self.next_seq += 1;
+        let cell = self.spares.cell(waker);
         let w = self.waiters.insert(Waiter {
             key: k,
             seq,
-            grant: None,
-            waker: Some(waker.clone()),
+            started: now,
+            cell: cell.clone(),
             link: Default::default(),
         });
         let front = self.front_seq(k);
         self.keys[k].waiters.push_back(&mut self.waiters, w);
         self.refront(k, front);
         self.waiting += 1;
-        w
+        Waiting { id: w, cell }
     }
 
-    /// A waiter polled again: takes its grant, ending it after `waited`, or keeps `waker` to be
-    /// woken by the grant.
-    pub(crate) fn poll_grant(
-        &mut self,
-        w: WaiterId,
-        waker: &Waker,
-        waited: Duration,
-    ) -> Option<(Grant<C>, KeyId)> {
-        let taken = self.take_grant(w, waited);
-        if taken.is_none() {
-            match &mut self.waiters[w].waker {
-                Some(kept) if kept.will_wake(waker) => {}
-                slot => *slot = Some(waker.clone()),
-            }
-        }
-        taken
-    }
-
-    /// Takes the waiter's grant, with its key, if it has one, ending the waiter after `waited`.
-    pub(crate) fn take_grant(
-        &mut self,
-        w: WaiterId,
-        waited: Duration,
-    ) -> Option<(Grant<C>, KeyId)> {
-        self.waiters[w].grant.as_ref()?;
-        let (k, grant) = self.remove_waiter(w, waited);
-        if let Some(Grant::Conn(_) | Grant::Stream(_)) = grant {
-            self.keys[k].counts.reused += 1;
-        }
-        Some((grant?, k))
-    }
-
-    /// The waiter's time ran out after `waited`: it takes a grant that arrived meanwhile, or
-    /// leaves the queue and counts as timed out.
-    pub(crate) fn give_up(&mut self, w: WaiterId, waited: Duration) -> Option<(Grant<C>, KeyId)> {
-        if let Some(grant) = self.take_grant(w, waited) {
+    /// The waiter's time ran out at `now`: it takes a grant that arrived meanwhile, or leaves
+    /// the queue and counts as timed out.
+    pub(crate) fn give_up(&mut self, w: &Waiting<C>, now: Instant) -> Option<(Grant<C>, KeyId)> {
+        // Granted under the lock we hold, or never.
+        if let Some(grant) = w.take() {
             return Some(grant);
         }
-        let (k, _) = self.remove_waiter(w, waited);
+        let k = self.remove_waiter(w.id, now);
         self.keys[k].counts.timed_out += 1;
         None
     }
 
-    /// The waiter was dropped after `waited`: whatever it had been handed goes to the next in
-    /// line. Gives back a handle of a multiplexed connection not needed, for the caller to drop
-    /// off the lock.
+    /// The waiter was dropped at `now`: whatever it had been handed goes to the next in line.
+    /// Gives back a handle of a multiplexed connection not needed, for the caller to drop off
+    /// the lock.
     #[must_use = "a handle not needed is dropped off the lock"]
     pub(crate) fn cancel(
         &mut self,
-        w: WaiterId,
-        waited: Duration,
+        w: &Waiting<C>,
+        now: Instant,
         fx: &mut Effects<C>,
     ) -> Option<C> {
-        let (k, grant) = self.remove_waiter(w, waited);
-        // Ungranted, it has left its queue already: nothing was handed to it.
+        self.clock = Some(now);
+        let Some((grant, k)) = w.take() else {
+            // Ungranted: nothing was handed to it.
+            self.remove_waiter(w.id, now);
+            return None;
+        };
         match grant {
-            Some(Grant::Conn(idle)) => {
-                self.keys[k].busy -= 1;
+            Grant::Conn(idle) => {
+                let ks = &mut self.keys[k];
+                ks.busy -= 1;
+                // Its grant counted a reuse; it served nothing.
+                ks.counts.reused -= 1;
                 self.place(k, idle, fx);
             }
-            Some(Grant::Stream(s)) => return self.stream_back(k, s.id, s.handle, Back::Unused, fx),
-            Some(Grant::Slot) => {
+            Grant::Stream(s) => {
+                self.keys[k].counts.reused -= 1;
+                return self.stream_back(k, s.id, s.handle, Back::Unused, now, fx);
+            }
+            Grant::Slot => {
                 self.keys[k].connecting -= 1;
                 self.free_slot(k, fx);
             }
-            Some(Grant::Closed) | None => {}
+            Grant::Closed => {}
         }
         None
     }
 
-    /// Ends a waiter that waited `waited`, taking it out of its queue if it is still in it.
-    /// Returns its key and grant.
-    pub(super) fn remove_waiter(
-        &mut self,
-        w: WaiterId,
-        waited: Duration,
-    ) -> (KeyId, Option<Grant<C>>) {
+    /// Ends an ungranted waiter at `now`, taking it out of its queue if it is still in it.
+    /// Returns its key.
+    pub(super) fn remove_waiter(&mut self, w: WaiterId, now: Instant) -> KeyId {
         let k = self.waiters[w].key;
         let front = self.front_seq(k);
         if self.keys[k].waiters.remove(&mut self.waiters, w) {
@@ -111,10 +139,17 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             self.refront(k, front);
         }
         let waiter = self.waiters.remove(w);
+        self.count_wait(&waiter, now);
+        self.spares.keep(waiter.cell);
+        k
+    }
+
+    /// Counts the wait of `waiter`, ended at `now`.
+    fn count_wait(&mut self, waiter: &Waiter<C>, now: Instant) {
         let counts = &mut self.keys[waiter.key].counts;
         counts.waits += 1;
+        let waited = now.saturating_duration_since(waiter.started);
         counts.wait_time = counts.wait_time.saturating_add(waited);
-        (waiter.key, waiter.grant)
     }
 
     pub(super) fn pop_waiter(&mut self, k: KeyId) -> Option<WaiterId> {
@@ -125,22 +160,16 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         Some(w)
     }
 
+    /// Hands waiter `w`, out of its queue already, its grant: it is counted now and leaves the
+    /// state, to take the grant from its cell without the pool's lock.
     pub(super) fn grant(&mut self, w: WaiterId, grant: Grant<C>, fx: &mut Effects<C>) {
-        let waiter = &mut self.waiters[w];
-        waiter.grant = Some(grant);
-        fx.extend_wake(waiter.waker.take());
-    }
-
-    /// Whether a waiter has been handed its grant and not yet taken it. For tests.
-    #[cfg(test)]
-    pub(crate) fn is_granted(&self, w: WaiterId) -> bool {
-        self.waiters[w].grant.is_some()
-    }
-
-    /// What a waiter has been handed and not yet taken, if anything. For tests.
-    #[cfg(test)]
-    pub(crate) fn grant_of(&self, w: WaiterId) -> Option<&Grant<C>> {
-        self.waiters[w].grant.as_ref()
+        let waiter = self.waiters.remove(w);
+        self.count_wait(&waiter, self.clock.unwrap_or(waiter.started));
+        if let Grant::Conn(_) | Grant::Stream(_) = grant {
+            self.keys[waiter.key].counts.reused += 1;
+        }
+        fx.extend_wake(waiter.cell.fill(grant, waiter.key));
+        self.spares.keep(waiter.cell);
     }
 
     /// The arrival number of `k`'s oldest waiter, as [`State::fronts`] indexes it: only

@@ -3,9 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::state::{Checkout, Effects, Grant, Idle, Limits, State, WaiterId};
+use super::state::{Checkout, Effects, Grant, Idle, Limits, State, Waiting};
 use crate::Connection;
 
+mod cells;
 mod model;
 mod reaping;
 mod second_pass;
@@ -72,15 +73,15 @@ pub(super) fn open(
     }
 }
 
-pub(super) fn wait(st: &mut State<u8, Conn>, key: u8, now: Instant) -> WaiterId {
+pub(super) fn wait(st: &mut State<u8, Conn>, key: u8, now: Instant) -> Waiting<Conn> {
     match st.checkout(&key, now, true, &mut fx()) {
-        Checkout::Wait(k) => st.enqueue(k, std::task::Waker::noop()),
+        Checkout::Wait(k) => st.enqueue(k, std::task::Waker::noop(), now),
         other => panic!("expected to wait, got {other:?}"),
     }
 }
 
-pub(super) fn granted_conn(st: &mut State<u8, Conn>, w: WaiterId) -> u32 {
-    match st.take_grant(w, Duration::ZERO) {
+pub(super) fn granted_conn(w: &Waiting<Conn>) -> u32 {
+    match w.take() {
         Some((Grant::Conn(idle), _)) => idle.conn.id,
         other => panic!("expected a connection, got {other:?}"),
     }

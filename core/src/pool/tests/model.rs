@@ -69,7 +69,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
     // multiplexed connection it is a handle of.
     let mut busy: Vec<(usize, Idle<Conn>, bool, Option<SharedId>)> = Vec::new();
     let mut connecting: Vec<usize> = Vec::new();
-    let mut waiters: Vec<(u8, WaiterId, u64)> = Vec::new();
+    let mut waiters: Vec<(u8, Waiting<Conn>, u64)> = Vec::new();
     let (mut next_conn, mut arrival) = (0u32, 0u64);
     let on_grant =
         |grant: Grant<Conn>, k, busy: &mut Vec<_>, connecting: &mut Vec<_>, now| match grant {
@@ -90,7 +90,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
                 Checkout::Stream(k, stream) => busy.push(handle(k, stream, now)),
                 Checkout::Connect(k) => connecting.push(k),
                 Checkout::Wait(k) => {
-                    let w = st.enqueue(k, std::task::Waker::noop());
+                    let w = st.enqueue(k, std::task::Waker::noop(), now);
                     waiters.push((key, w, arrival));
                     arrival += 1;
                 }
@@ -107,15 +107,15 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
                         last_used: now,
                         expires: now.checked_add(IDLE),
                     };
-                    let _ = st.stream_back(k, id, Some(idle.conn), back, &mut effects);
+                    let _ = st.stream_back(k, id, Some(idle.conn), back, now, &mut effects);
                 }
                 None => {}
             },
             Op::Discard(i) => match pick(&mut busy, i) {
-                Some((k, _, _, None)) => st.discard(k, &mut effects),
+                Some((k, _, _, None)) => st.discard(k, now, &mut effects),
                 Some((k, _, _, Some(id))) => {
                     let back = Back::Retire(Retired::Discarded);
-                    let _ = st.stream_back(k, id, None, back, &mut effects);
+                    let _ = st.stream_back(k, id, None, back, now, &mut effects);
                 }
                 None => {}
             },
@@ -130,6 +130,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
                         id.expect("a stream"),
                         Some(idle.conn),
                         back,
+                        now,
                         &mut effects,
                     );
                 }
@@ -146,7 +147,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
                         Some(n) => {
                             let id = next_conn;
                             let mux = Arc::new(Multiplex::new(n, move || Some(conn(id))));
-                            let id = st.connected_shared(k, &idle, mux, &mut effects);
+                            let id = st.connected_shared(k, &idle, mux, now, &mut effects);
                             busy.push((k, idle, false, Some(id)));
                         }
                     }
@@ -154,13 +155,13 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
             }
             Op::ConnectFail(i) => {
                 if let Some(k) = pick(&mut connecting, i) {
-                    st.connect_failed(k, &mut effects);
+                    st.connect_failed(k, now, &mut effects);
                 }
             }
             Op::Poll(i) => {
                 if !waiters.is_empty() {
                     let at = i % waiters.len();
-                    if let Some((grant, k)) = st.take_grant(waiters[at].1, Duration::ZERO) {
+                    if let Some((grant, k)) = waiters[at].1.take() {
                         waiters.remove(at);
                         on_grant(grant, k, &mut busy, &mut connecting, now);
                     }
@@ -168,12 +169,12 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
             }
             Op::Cancel(i) => {
                 if let Some((_, w, _)) = pick(&mut waiters, i) {
-                    let _ = st.cancel(w, Duration::ZERO, &mut effects);
+                    let _ = st.cancel(&w, now, &mut effects);
                 }
             }
             Op::GiveUp(i) => {
                 if let Some((_, w, _)) = pick(&mut waiters, i)
-                    && let Some((grant, k)) = st.give_up(w, Duration::ZERO)
+                    && let Some((grant, k)) = st.give_up(&w, now)
                 {
                     on_grant(grant, k, &mut busy, &mut connecting, now);
                 }
@@ -189,8 +190,14 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
                     let (k, idle, _, id) = busy.remove(handed[i % handed.len()]);
                     if let Some(id) = id {
                         // The taker starts over: a new acquire, as far as the model goes.
-                        let _ =
-                            st.reject_stream(k, id, Some(idle.conn), Spent::Unusable, &mut effects);
+                        let _ = st.reject_stream(
+                            k,
+                            id,
+                            Some(idle.conn),
+                            Spent::Unusable,
+                            now,
+                            &mut effects,
+                        );
                     } else {
                         match st.reject(k, Some(idle.conn), Spent::Unusable, now, &mut effects) {
                             Checkout::Reuse(k, idle) => busy.push((k, idle, true, None)),
@@ -203,10 +210,10 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
                 }
             }
             Op::Close => {
-                st.close(&mut effects);
+                st.close(now, &mut effects);
                 // Every waiter is handed `Closed`; the async layer takes it.
                 for (_, w, _) in waiters.drain(..) {
-                    let (grant, k) = st.take_grant(w, Duration::ZERO).expect("every waiter");
+                    let (grant, k) = w.take().expect("every waiter");
                     on_grant(grant, k, &mut busy, &mut connecting, now);
                 }
             }
@@ -223,11 +230,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
         );
         let handed = |stream: bool| {
             let held = busy.iter().filter(|b| b.3.is_some() == stream).count();
-            let granted = waiters.iter().filter(|w| match st.grant_of(w.1) {
-                Some(Grant::Conn(_)) => !stream,
-                Some(Grant::Stream(_)) => stream,
-                _ => false,
-            });
+            let granted = (waiters.iter()).filter(|w| w.1.granted_stream() == Some(stream));
             held + granted.count()
         };
         assert_eq!((total.busy, total.streams), (handed(false), handed(true)));
@@ -237,7 +240,7 @@ fn run(ops: Vec<Op>, max_per_key: usize, max_total: Option<usize>, shared: bool)
             let mut mine: Vec<_> = waiters.iter().filter(|w| w.0 == key).collect();
             mine.sort_by_key(|w| w.2);
             for w in mine {
-                let granted = st.is_granted(w.1);
+                let granted = w.1.is_granted();
                 assert!(!(granted && seen_queued), "a later waiter was served first");
                 seen_queued |= !granted;
             }

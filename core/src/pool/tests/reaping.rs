@@ -132,7 +132,7 @@ fn keys_emptied_elsewhere_are_forgotten_within_a_bounded_number_of_rounds() {
     let mut st = state(1, None);
     let busy: Vec<_> = (0..100).map(|key| open(&mut st, key, 0, now)).collect();
     for (k, _) in busy {
-        st.discard(k, &mut fx());
+        st.discard(k, now, &mut fx());
     }
     let mut rounds = 0;
     while !st.stats().keys.is_empty() {

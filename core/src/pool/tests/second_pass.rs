@@ -15,7 +15,7 @@ fn a_rejected_grant_keeps_the_waiters_room_and_is_counted() {
     let w = wait(&mut st, 1, now);
     let later = wait(&mut st, 1, now);
     st.checkin(k, c, now, &mut fx());
-    let Some((Grant::Conn(idle), k)) = st.take_grant(w, Duration::ZERO) else {
+    let Some((Grant::Conn(idle), k)) = w.take() else {
         panic!("expected a connection");
     };
     let mut effects = fx();
@@ -25,7 +25,7 @@ fn a_rejected_grant_keeps_the_waiters_room_and_is_counted() {
     }
     assert_eq!(effects.close.len(), 1);
     assert!(
-        !st.is_granted(later),
+        !later.is_granted(),
         "the later waiter does not jump the queue"
     );
     st.connected(k, &mut fx());
@@ -65,7 +65,7 @@ fn a_connection_back_from_a_cancelled_grant_keeps_its_place_by_last_use() {
     let w = wait(&mut st, 1, t0);
     st.checkin(k, a, t0 + Duration::from_secs(1), &mut fx());
     st.checkin(k, b, t0 + Duration::from_secs(2), &mut fx());
-    let _ = st.cancel(w, Duration::ZERO, &mut fx());
+    let _ = st.cancel(&w, t0 + Duration::from_secs(2), &mut fx());
     st.check_invariants();
     match st.checkout(&1, t0 + Duration::from_secs(3), false, &mut fx()) {
         Checkout::Reuse(_, idle) => assert_eq!(idle.conn.id, 2, "the most recently used"),
@@ -115,19 +115,16 @@ fn under_max_total_the_oldest_waiter_is_served_whichever_key() {
     let mut effects = fx();
     st.checkin(ka, a1, now, &mut effects);
     assert_eq!(effects.close.len(), 1, "a1 is closed to make room for b");
-    assert!(st.is_granted(b), "b waited longer");
-    assert!(!st.is_granted(a_later));
-    assert!(matches!(
-        st.take_grant(b, Duration::ZERO),
-        Some((Grant::Slot, _))
-    ));
+    assert!(b.is_granted(), "b waited longer");
+    assert!(!a_later.is_granted());
+    assert!(matches!(b.take(), Some((Grant::Slot, _))));
     st.checkin(ka, a2, now, &mut fx());
-    assert_eq!(granted_conn(&mut st, a_later), 2);
+    assert_eq!(granted_conn(&a_later), 2);
     assert_eq!(st.stats_for(&1).unwrap().evicted, 1);
     st.check_invariants();
 }
 
-/// Waits are counted with their time.
+/// Waits are counted with their time: until the grant, or until given up.
 #[test]
 fn waits_are_counted_with_their_time() {
     let now = Instant::now();
@@ -135,9 +132,9 @@ fn waits_are_counted_with_their_time() {
     let (k, c) = open(&mut st, 1, 1, now);
     let w = wait(&mut st, 1, now);
     let gone = wait(&mut st, 1, now);
-    st.checkin(k, c, now, &mut fx());
-    st.take_grant(w, Duration::from_millis(30)).unwrap();
-    assert!(st.give_up(gone, Duration::from_millis(50)).is_none());
+    st.checkin(k, c, now + Duration::from_millis(30), &mut fx());
+    w.take().unwrap();
+    assert!(st.give_up(&gone, now + Duration::from_millis(50)).is_none());
     let counts = st.stats().total;
     assert_eq!(
         (counts.waits, counts.wait_time),

@@ -25,14 +25,14 @@ fn waiters_are_served_first_come_first_served() {
     let ws: Vec<_> = (0..3).map(|_| wait(&mut st, 1, now)).collect();
     st.checkin(k, c, now, &mut fx());
     assert!(
-        st.take_grant(ws[1], Duration::ZERO).is_none(),
+        ws[1].take().is_none(),
         "second waiter must not be served first"
     );
-    assert!(st.take_grant(ws[2], Duration::ZERO).is_none());
-    let id = granted_conn(&mut st, ws[0]);
+    assert!(ws[2].take().is_none());
+    let id = granted_conn(&ws[0]);
     st.checkin(k, Idle::new(conn(id), now, &LIMITS), now, &mut fx());
-    assert!(st.take_grant(ws[2], Duration::ZERO).is_none());
-    assert_eq!(granted_conn(&mut st, ws[1]), 7);
+    assert!(ws[2].take().is_none());
+    assert_eq!(granted_conn(&ws[1]), 7);
     st.check_invariants();
 }
 
@@ -48,7 +48,7 @@ fn a_newcomer_does_not_overtake_a_waiter() {
         st.checkout(&1, now, false, &mut fx()),
         Checkout::Full
     ));
-    assert_eq!(granted_conn(&mut st, w), 1);
+    assert_eq!(granted_conn(&w), 1);
 }
 
 #[test]
@@ -66,8 +66,8 @@ fn two_releases_grant_two_waiters() {
         2,
         "each release wakes its own waiter"
     );
-    assert_eq!(granted_conn(&mut st, w1), 1);
-    assert_eq!(granted_conn(&mut st, w2), 2);
+    assert_eq!(granted_conn(&w1), 1);
+    assert_eq!(granted_conn(&w2), 2);
     st.check_invariants();
 }
 
@@ -79,9 +79,9 @@ fn a_cancelled_grant_passes_to_the_next_waiter() {
     let (w1, w2) = (wait(&mut st, 1, now), wait(&mut st, 1, now));
     st.checkin(k, c, now, &mut fx());
     let mut effects = fx();
-    let _ = st.cancel(w1, Duration::ZERO, &mut effects);
+    let _ = st.cancel(&w1, now, &mut effects);
     assert_eq!(effects.wakes().count(), 1);
-    assert_eq!(granted_conn(&mut st, w2), 1);
+    assert_eq!(granted_conn(&w2), 1);
     st.check_invariants();
 }
 
@@ -94,11 +94,8 @@ fn a_failed_connect_hands_its_slot_to_a_waiter() {
         other => panic!("{other:?}"),
     };
     let w = wait(&mut st, 1, now);
-    st.connect_failed(k, &mut fx());
-    assert!(matches!(
-        st.take_grant(w, Duration::ZERO),
-        Some((Grant::Slot, _))
-    ));
+    st.connect_failed(k, now, &mut fx());
+    assert!(matches!(w.take(), Some((Grant::Slot, _))));
     let counts = st.stats_for(&1).unwrap();
     assert_eq!((counts.connecting, counts.connect_failures), (1, 1));
     st.check_invariants();
@@ -176,10 +173,7 @@ fn a_waiter_held_back_by_max_total_gets_a_slot_when_another_key_frees_one() {
     let (_, _b) = open(&mut st, 1, 2, now);
     let w = wait(&mut st, 2, now);
     st.checkin(ka, a, now, &mut fx());
-    assert!(matches!(
-        st.take_grant(w, Duration::ZERO),
-        Some((Grant::Slot, _))
-    ));
+    assert!(matches!(w.take(), Some((Grant::Slot, _))));
     st.check_invariants();
 }
 
@@ -193,13 +187,10 @@ fn close_fails_waiters_and_closes_idle_now_and_busy_on_return() {
     let (_, c) = open(&mut st, 2, 3, now);
     let w = wait(&mut st, 2, now);
     let mut effects = fx();
-    st.close(&mut effects);
+    st.close(now, &mut effects);
     assert_eq!(effects.close.iter().map(|c| c.id).collect::<Vec<_>>(), [1]);
     assert_eq!(effects.wakes().count(), 1);
-    assert!(matches!(
-        st.take_grant(w, Duration::ZERO),
-        Some((Grant::Closed, _))
-    ));
+    assert!(matches!(w.take(), Some((Grant::Closed, _))));
     assert!(matches!(
         st.checkout(&1, now, true, &mut fx()),
         Checkout::Closed
@@ -219,7 +210,7 @@ fn last_key_shortcut_never_mixes_keys() {
     let now = Instant::now();
     let mut st = state(1, None);
     let (k1, _a) = open(&mut st, 1, 1, now);
-    st.discard(k1, &mut fx());
+    st.discard(k1, now, &mut fx());
     st.reap(now, &mut fx());
     assert_eq!(st.stats_for(&1), None, "key 1 removed");
     // Key 2 takes key 1's slot; key 1 comes back in a new one.
@@ -263,18 +254,15 @@ fn a_grant_wakes_the_waiters_newest_waker() {
     let mut st = state(1, None);
     let (k, a) = open(&mut st, 1, 1, now);
     let w = match st.checkout(&1, now, true, &mut fx()) {
-        Checkout::Wait(k) => st.enqueue(k, &Waker::from(first.clone())),
+        Checkout::Wait(k) => st.enqueue(k, &Waker::from(first.clone()), now),
         other => panic!("expected to wait, got {other:?}"),
     };
-    assert!(
-        st.poll_grant(w, &Waker::from(second.clone()), Duration::ZERO)
-            .is_none()
-    );
+    assert!(w.poll(&Waker::from(second.clone())).is_none());
     let mut effects = fx();
     st.checkin(k, a, now, &mut effects);
     effects.wakes().for_each(Waker::wake);
     assert_eq!((first.0.load(SeqCst), second.0.load(SeqCst)), (0, 1));
-    assert_eq!(granted_conn(&mut st, w), 1);
+    assert_eq!(granted_conn(&w), 1);
     st.check_invariants();
 }
 
