@@ -307,12 +307,15 @@ impl Connect<Origin> for Connector {
         self.connect_negotiated(origin).await
     }
 
-    /// Known before connecting only for a plain origin spoken to by prior knowledge; over TLS
-    /// the pool learns it from the first connection ALPN made HTTP/2.
+    /// Expected for a plain origin spoken to by prior knowledge, and for a TLS origin that is
+    /// offered `h2`: then a burst of first requests waits for the first connection's ALPN
+    /// instead of opening one connection each (a server that chooses HTTP/1.1 costs that burst
+    /// one handshake's wait, after which its requests connect side by side).
     fn multiplexes(&self, origin: &Origin) -> bool {
         #[cfg(feature = "http2")]
         if let Some((config, _)) = &self.http2 {
-            return config.speaks_http2_plain(origin);
+            return config.speaks_http2_plain(origin)
+                || (origin.scheme() == Scheme::Https && config.offers_h2_over_alpn());
         }
         let _ = origin;
         false

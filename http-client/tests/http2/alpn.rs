@@ -195,7 +195,53 @@ async fn plain_tcp_speaks_http2_with_prior_knowledge_only<R: Runtime>(rt: R) {
     assert_eq!(server.connections(), 2);
 }
 
+/// A burst of first requests to a TLS origin offered `h2` waits for the first connection's
+/// ALPN: with a server that chooses `h2`, one connection serves them all; with one that chooses
+/// `http/1.1`, they connect side by side once the first is made.
+async fn a_first_burst_waits_for_alpn<R: Runtime>(rt: R) {
+    let ca = Ca::new("h2 test ca");
+    for (protocols, version, connections) in [
+        (&[&b"h2"[..], b"http/1.1"][..], Version::HTTP_2, 1),
+        (&[&b"http/1.1"[..]][..], Version::HTTP_11, 8),
+    ] {
+        let server = H2Server::builder()
+            .tls({
+                let mut config = server_config(&ca.server(&["h2.test"]));
+                config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+                config
+            })
+            .hold_in_groups_of(8)
+            .start();
+        let tls = TlsConfig::builder()
+            .root_certificate(ca.root())
+            .build()
+            .unwrap();
+        let client = Client::builder()
+            .runtime(rt.clone())
+            .dial(Arc::new(LoopbackDial(rt.clone())))
+            .tls(tls)
+            .max_per_host(8)
+            .build()
+            .unwrap();
+        let url = format!("https://h2.test:{}/burst", server.port());
+        let (tx, rx) = smol::channel::unbounded();
+        for _ in 0..8 {
+            let (client, tx, url) = (client.clone(), tx.clone(), url.clone());
+            rt.spawn(Box::pin(async move {
+                let version = client.get(&url).await.map(|r| r.version());
+                tx.send(version).await.ok();
+            }));
+        }
+        drop(tx);
+        while let Ok(got) = rx.recv().await {
+            assert_eq!(got.unwrap(), version);
+        }
+        assert_eq!(server.connections(), connections, "{version:?}");
+    }
+}
+
 crate::on_both_runtimes!(
+    a_first_burst_waits_for_alpn,
     alpn_chooses_h2_when_the_server_offers_it,
     alpn_chooses_http11_when_the_server_speaks_only_that,
     h2_is_not_offered_when_the_client_disallows_it,
