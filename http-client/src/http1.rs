@@ -154,8 +154,11 @@ impl HttpConnection {
             None => match future::poll_once(sending).await {
                 Some(sent) => sent,
                 None => {
+                    // What ended the driver (a reset, say) is the cause, as when the request
+                    // was taken: which side of that race a request lands on is timing alone.
+                    let fault = (self.driver.ended_with()).map_or(Fault::Incomplete, Fault::of_io);
                     return Err(SendError::Failed {
-                        error: Error::on_connection(Fault::Incomplete, false, untaken()),
+                        error: Error::on_connection(fault, false, untaken()),
                         written: mark.written_since(self.traffic.mark()),
                         answered: false,
                     });
