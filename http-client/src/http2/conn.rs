@@ -246,12 +246,7 @@ impl Http2Connection {
         if (e.is_canceled() || e.is_closed()) && io_kind(&e).is_none() {
             // The cause may be how the dispatch task ends, which it is about to; but on a
             // connection going away other streams may keep it alive, so the wait is bounded.
-            future::or(self.shared.driver.ended(), async {
-                for _ in 0..ENDING_POLLS {
-                    future::yield_now().await;
-                }
-            })
-            .await;
+            settled(pin!(self.shared.driver.ended())).await;
         }
         // hyper reports the missed ping to the streams it fails; its dispatch task may end
         // without saying so (when it sees the connection task end first), so a stream that
@@ -302,12 +297,12 @@ impl Http2Connection {
     }
 }
 
-/// What a send still pending `ENDING_POLLS` turns after its connection's dispatch task ended
-/// turns into: the answer it had coming, or `None` if none came.
-async fn settled<F: Future + Unpin>(mut sending: F) -> Option<F::Output> {
+/// What `pending` gives within `ENDING_POLLS` turns of the runtime, or `None`: a bounded wait
+/// for what the end of a dispatch task should bring at once (a send's answer, the end itself).
+async fn settled<F: Future + Unpin>(mut pending: F) -> Option<F::Output> {
     for _ in 0..ENDING_POLLS {
-        if let Some(sent) = future::poll_once(&mut sending).await {
-            return Some(sent);
+        if let Some(out) = future::poll_once(&mut pending).await {
+            return Some(out);
         }
         future::yield_now().await;
     }
