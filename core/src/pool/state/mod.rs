@@ -17,6 +17,7 @@ mod effects;
 mod idle;
 #[cfg(test)]
 mod invariants;
+mod key;
 mod lru;
 mod queue;
 mod reap;
@@ -26,13 +27,14 @@ mod waiters;
 
 pub(crate) use effects::Effects;
 pub(crate) use idle::{Idle, Limits, Spent};
+use key::KeyState;
 #[cfg(test)]
 pub(crate) use reap::{BATCH, Reaped};
 pub(crate) use shared::{Back, Retired, SharedId, Stream};
 use waiters::Waiter;
 pub(crate) use waiters::Waiting;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap};
 use std::hash::Hash;
 use std::time::Instant;
 
@@ -74,53 +76,6 @@ pub(crate) enum Checkout<C> {
     Full,
     /// The pool is closed.
     Closed,
-}
-
-struct KeyState<K, C> {
-    key: K,
-    /// Oldest first: reuse pops the back (most recently used), eviction the front.
-    idle: VecDeque<Idle<C>>,
-    busy: usize,
-    connecting: usize,
-    /// Multiplexed connections serving at least one acquire: see `shared.rs`.
-    shared: Slab<shared::Master<C>>,
-    /// Waiters not yet granted, oldest first.
-    waiters: queue::Queue,
-    counts: Counts,
-    /// Whether its connections are (expected to be) multiplexed: while one is being made,
-    /// acquires wait for its streams instead of making more.
-    multiplexed: bool,
-    /// The instant of the key's entry in [`State::lru`], if it has one.
-    lru_at: Option<Instant>,
-    /// The instant of the key's entry in [`State::due`], if it has one.
-    due_at: Option<Instant>,
-}
-
-impl<K, C> KeyState<K, C> {
-    fn open(&self) -> usize {
-        self.idle.len() + self.busy + self.connecting + self.shared.len()
-    }
-
-    /// Whether acquires wait for a connection being made, expected to be multiplexed.
-    fn awaits_shared(&self) -> bool {
-        self.multiplexed && self.connecting > 0
-    }
-
-    fn is_empty(&self) -> bool {
-        self.open() == 0 && self.waiters.is_empty()
-    }
-
-    fn counts(&self) -> Counts {
-        Counts {
-            idle: self.idle.len(),
-            busy: self.busy,
-            connecting: self.connecting,
-            shared: self.shared.len(),
-            streams: self.shared.iter().map(|(_, m)| m.in_use()).sum(),
-            waiting: self.waiters.len(),
-            ..self.counts
-        }
-    }
 }
 
 /// The whole pool's state, behind the pool's one lock.
@@ -415,18 +370,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             self.last_key = k;
             return k;
         }
-        let k = self.keys.insert(KeyState {
-            key: key.clone(),
-            idle: VecDeque::new(),
-            busy: 0,
-            connecting: 0,
-            shared: Slab::new(),
-            multiplexed: false,
-            waiters: queue::Queue::default(),
-            counts: Counts::default(),
-            lru_at: None,
-            due_at: None,
-        });
+        let k = self.keys.insert(KeyState::new(key.clone()));
         self.index.insert(key.clone(), k);
         self.last_key = k;
         k
