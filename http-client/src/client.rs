@@ -1,5 +1,6 @@
 //! [`Client`]: HTTP/1.1 requests over pooled keep-alive connections.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -148,60 +149,7 @@ impl Client {
     /// Dropping the future abandons the request; a connection it was using is discarded, not
     /// returned to the pool (counted in the pool's `discarded`).
     pub async fn send<B: Into<RequestBody>>(&self, req: Request<B>) -> Result<Response, Error> {
-        self.send_timed(req, None).await.0
-    }
-
-    /// As [`send`](Client::send), and the instant (on the client's clock) at which the
-    /// connection that carried the last attempt was handed to the request; `None` if the
-    /// request never got a connection. A breaker times a call from there, not from when it
-    /// began to queue.
-    ///
-    /// The exchange runs in a `fusebox.request` span (see [`Client`]), naming `breaker` when a
-    /// [`FuseClient`](crate::FuseClient) sends.
-    pub(crate) async fn send_timed<B: Into<RequestBody>>(
-        &self,
-        req: Request<B>,
-        breaker: Option<&str>,
-    ) -> (Result<Response, Error>, Option<Instant>) {
-        let (origin, req, own) = match prepare(req, &self.inner.default_headers) {
-            Ok(prepared) => prepared,
-            Err(e) => return (Err(e), None),
-        };
-        let span = span::request(req.method(), &origin, breaker);
-        let (limit, per_request) = match own {
-            Some(own) => (own.0, true),
-            None => (self.inner.request_timeout, false),
-        };
-        let clock = &self.inner.clock;
-        let start = clock.now();
-        let mut sleep = clock.sleep_from(start, limit);
-        let timeout = future::poll_fn(|cx| {
-            sleep
-                .as_mut()
-                .poll(cx)
-                .map(|()| Err(Error::timeout_of(limit, per_request)))
-        });
-        let mut handed = None;
-        let exchange = self.exchange(
-            &origin,
-            req,
-            start.checked_add(limit),
-            (limit, per_request),
-            (&span, &mut handed),
-        );
-        let result = future::or(exchange, timeout).instrument(span.clone()).await;
-        let result = result.map(|mut response| {
-            // The same deadline bounds the body.
-            response.body_mut().set_deadline(Deadline {
-                sleep,
-                limit,
-                per_request,
-            });
-            response
-        });
-        let result = result.map_err(|e| e.with_origin(&origin));
-        span::finished(&span, &result);
-        (result, handed)
+        send_timed(self, req, None).await.0
     }
 
     /// Starts a `GET` of `uri`; send it with [`send`](RequestBuilder::send) or `.await`.
@@ -317,6 +265,66 @@ impl fmt::Debug for Client {
     }
 }
 
+/// As [`Client::send`], and the instant (on the client's clock) at which the
+/// connection that carried the last attempt was handed to the request; `None` if the
+/// request never got a connection. A breaker times a call from there, not from when it
+/// began to queue.
+///
+/// The exchange runs in a `fusebox.request` span (see [`Client`]), naming `breaker` when a
+/// [`FuseClient`](crate::FuseClient) sends.
+///
+/// Generic over how it holds the client, so that a [`RequestBuilder`] owns it in a `'static`
+/// future without a wrapper future around this one: each wrapper would hold the request again
+/// (an async fn keeps its arguments for its whole life), and this future is boxed per request.
+pub(crate) async fn send_timed<C: Borrow<Client>, B: Into<RequestBody>>(
+    client: C,
+    req: Request<B>,
+    breaker: Option<&str>,
+) -> (Result<Response, Error>, Option<Instant>) {
+    let this = client.borrow();
+    let (origin, req, own) = match prepare(req, &this.inner.default_headers) {
+        Ok(prepared) => prepared,
+        Err(e) => return (Err(e), None),
+    };
+    let span = span::request(req.method(), &origin, breaker);
+    let (limit, per_request) = match own {
+        Some(own) => (own.0, true),
+        None => (this.inner.request_timeout, false),
+    };
+    let clock = &this.inner.clock;
+    let start = clock.now();
+    let mut sleep = clock.sleep_from(start, limit);
+    let timeout = future::poll_fn(|cx| {
+        sleep
+            .as_mut()
+            .poll(cx)
+            .map(|()| Err(Error::timeout_of(limit, per_request)))
+    });
+    let mut handed = None;
+    // Boxed: the exchange is most of the request's future, which `or`, `instrument` and the
+    // await would each move whole.
+    let exchange = Box::pin(this.exchange(
+        &origin,
+        req,
+        start.checked_add(limit),
+        (limit, per_request),
+        (&span, &mut handed),
+    ));
+    let result = future::or(exchange, timeout).instrument(span.clone()).await;
+    let result = result.map(|mut response| {
+        // The same deadline bounds the body.
+        response.body_mut().set_deadline(Deadline {
+            sleep,
+            limit,
+            per_request,
+        });
+        response
+    });
+    let result = result.map_err(|e| e.with_origin(&origin));
+    span::finished(&span, &result);
+    (result, handed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,7 +339,8 @@ mod tests {
             assert_send(&client.get("http://x/"));
             assert_send(&client.get("http://x/").send());
             assert_send(&client.send(Request::new(())));
-            assert_send(&client.send_timed(Request::new(()), None));
+            assert_send(&send_timed(&client, Request::new(()), None));
+            assert_send(&send_timed(client.clone(), Request::new(()), None));
         }
     }
 }

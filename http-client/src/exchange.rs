@@ -55,7 +55,7 @@ impl Client {
                 None
             };
             let keep_alive = conn.keeps_alive(req.version(), req.headers());
-            match conn.send_pooled(req).await {
+            match conn.send_pooled(origin, req).await {
                 Ok(response) => return Ok(self.read(conn, response, keep_alive, origin)),
                 Err(SendError::NotSent(unsent, e)) if may_retry => {
                     // Nothing reached the server: sending again elsewhere is safe for any method.

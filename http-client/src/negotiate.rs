@@ -4,13 +4,14 @@ use std::future::Future;
 use std::time::Duration;
 
 use fusebox_core::{Connection, Hangup, Multiplex};
-use http::header::{HOST, HeaderMap};
+use http::header::HeaderMap;
 use http::{Request, Response, Version};
 use hyper::body::Incoming;
 
 use crate::http1::{HttpConnection, SendError};
 #[cfg(feature = "http2")]
 use crate::http2::Http2Connection;
+use crate::prepare::to_http1;
 use crate::{Error, Origin, RequestBody};
 
 /// What [`Connector::connect_negotiated`](crate::conn::Connector::connect_negotiated) made: an
@@ -52,8 +53,9 @@ impl Negotiated {
     }
 
     /// Sends `req` on the connection, for `origin` (the one it was made to), and waits for the
-    /// response head. On HTTP/1.1 a `Host` header is added if the request has none; on HTTP/2 a
-    /// relative URI is completed with the origin.
+    /// response head. On HTTP/1.1 an absolute URI goes out in origin form (`/path?query`) and a
+    /// `Host` header is added if the request has none; on HTTP/2 a relative URI is completed
+    /// with the origin.
     ///
     /// # Errors
     ///
@@ -70,9 +72,7 @@ impl Negotiated {
                 if req.version() == Version::HTTP_2 {
                     return Err(Error::http2_unavailable(conn.no_http2).with_origin(origin));
                 }
-                if !req.headers().contains_key(HOST) {
-                    req.headers_mut().insert(HOST, origin.host_header());
-                }
+                to_http1(&mut req, origin);
                 match conn.send(req).await {
                     Ok(response) => Ok(response),
                     Err(
@@ -93,7 +93,8 @@ impl Negotiated {
     /// Sends a request the client prepared, as [`HttpConnection::send`] does.
     pub(crate) async fn send_pooled(
         &mut self,
-        req: Request<RequestBody>,
+        origin: &Origin,
+        mut req: Request<RequestBody>,
     ) -> Result<Response<Incoming>, SendError> {
         match self {
             Negotiated::Http1(conn) => {
@@ -105,6 +106,7 @@ impl Negotiated {
                         answered: false,
                     });
                 }
+                to_http1(&mut req, origin);
                 conn.send(req).await
             }
             #[cfg(feature = "http2")]

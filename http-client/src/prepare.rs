@@ -1,4 +1,6 @@
-//! Turning a caller's request into the one hyper sends: checked, origin-form URI, `Host`.
+//! Turning a caller's request into the one hyper sends: checked, with the client's default
+//! headers; [`to_http1`] puts it in the form an HTTP/1.1 connection sends (HTTP/2 takes its
+//! `:scheme` and `:authority` from the absolute URI as it is).
 
 use http::header::{HOST, HeaderMap};
 use http::uri::PathAndQuery;
@@ -8,8 +10,8 @@ use crate::error::NoHttp2;
 use crate::request::Timeout;
 use crate::{Error, Origin, RequestBody};
 
-/// Checks the request and puts it in the form hyper sends: origin-form URI, `Host` header,
-/// the client's default headers under those the request has. Also returns the request's own
+/// Checks the request and adds the client's default headers under those the request has; the
+/// URI stays absolute, for the pool's key and for HTTP/2. Also returns the request's own
 /// timeout, if its builder gave one.
 pub(crate) fn prepare<B: Into<RequestBody>>(
     req: Request<B>,
@@ -30,15 +32,6 @@ pub(crate) fn prepare<B: Into<RequestBody>>(
         ))
         .with_origin(&origin));
     }
-    let path = parts
-        .uri
-        .path_and_query()
-        .cloned()
-        .unwrap_or_else(|| PathAndQuery::from_static("/"));
-    parts.uri = Uri::from(path);
-    if !parts.headers.contains_key(HOST) {
-        parts.headers.insert(HOST, origin.host_header());
-    }
     // The request's own headers win: a default is added only under a name it does not have.
     for name in defaults.keys() {
         if !parts.headers.contains_key(name) {
@@ -51,27 +44,62 @@ pub(crate) fn prepare<B: Into<RequestBody>>(
     Ok((origin, Request::from_parts(parts, body.into()), timeout))
 }
 
+/// Puts `req` in the form an HTTP/1.1 connection to `origin` sends: an origin-form URI
+/// (`/path?query`) and a `Host` header, unless it has one. A request already in that form is
+/// left as it is, so a request sent again is not changed twice.
+pub(crate) fn to_http1<B>(req: &mut Request<B>, origin: &Origin) {
+    if req.uri().authority().is_some() {
+        let path = req
+            .uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+        *req.uri_mut() = Uri::from(path);
+    }
+    if !req.headers().contains_key(HOST) {
+        req.headers_mut().insert(HOST, origin.host_header());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// `prepare`, then `to_http1`, as an HTTP/1.1 connection sends it.
+    fn http1(req: Request<&'static str>) -> (Origin, Request<RequestBody>) {
+        let (origin, mut req, _) = prepare(req, &HeaderMap::new()).unwrap();
+        to_http1(&mut req, &origin);
+        (origin, req)
+    }
+
     #[test]
-    fn requests_go_out_in_origin_form_with_a_host_header() {
+    fn requests_keep_their_absolute_uri_until_a_protocol_takes_them() {
         let req = Request::post("http://Example.com:8080/a/b?c=d")
             .body("x")
             .unwrap();
         let (origin, req, _) = prepare(req, &HeaderMap::new()).unwrap();
         assert_eq!(origin.to_string(), "http://example.com:8080");
+        assert_eq!(req.uri(), "http://Example.com:8080/a/b?c=d");
+        assert!(!req.headers().contains_key(HOST));
+    }
+
+    #[test]
+    fn http1_requests_go_out_in_origin_form_with_a_host_header() {
+        let (_, req) = http1(
+            Request::post("http://Example.com:8080/a/b?c=d")
+                .body("x")
+                .unwrap(),
+        );
         assert_eq!(req.uri(), "/a/b?c=d");
         assert_eq!(req.headers()[HOST], "example.com:8080");
 
-        let (_, req, _) = prepare(
-            Request::get("http://example.com").body("").unwrap(),
-            &HeaderMap::new(),
-        )
-        .unwrap();
+        let (origin, mut req) = http1(Request::get("http://example.com").body("").unwrap());
         assert_eq!(req.uri(), "/");
         assert_eq!(req.headers()[HOST], "example.com");
+        // Sent again, it is left as it is.
+        to_http1(&mut req, &origin);
+        assert_eq!(req.uri(), "/");
+        assert_eq!(req.headers().get_all(HOST).iter().count(), 1);
     }
 
     #[test]
@@ -80,7 +108,7 @@ mod tests {
             .header(HOST, "virtual.example")
             .body("")
             .unwrap();
-        let (_, req, _) = prepare(req, &HeaderMap::new()).unwrap();
+        let (_, req) = http1(req);
         assert_eq!(req.headers()[HOST], "virtual.example");
     }
 
@@ -119,11 +147,7 @@ mod tests {
     #[cfg(feature = "tls")]
     #[test]
     fn https_requests_go_out_with_a_host_header_without_the_default_port() {
-        let (origin, req, _) = prepare(
-            Request::get("https://Example.com/a").body("").unwrap(),
-            &HeaderMap::new(),
-        )
-        .unwrap();
+        let (origin, req) = http1(Request::get("https://Example.com/a").body("").unwrap());
         assert_eq!(origin.to_string(), "https://example.com:443");
         assert_eq!(req.uri(), "/a");
         assert_eq!(req.headers()[HOST], "example.com");

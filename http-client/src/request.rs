@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fusebox_core::rt::BoxFuture;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -13,6 +13,7 @@ use http::uri::PathAndQuery;
 use http::{Method, Request, Uri, Version};
 use serde::Serialize;
 
+use crate::client::send_timed;
 use crate::{Client, Error, FuseClient, RequestBody, Response, Retryable};
 
 /// A request's own timeout, as its builder's [`timeout`](RequestBuilder::timeout) sets it: a
@@ -34,7 +35,7 @@ enum Target {
 /// the error is kept and returned when the request is sent, and later steps do nothing.
 ///
 /// ```no_run
-/// use std::time::Duration;
+/// use std::time::{Duration, Instant};
 /// use fusebox_http::Client;
 /// use fusebox_tokio::TokioRuntime;
 ///
@@ -254,9 +255,10 @@ impl RequestBuilder {
             // Allocates nothing: an open breaker's refusal stays free.
             Err(e) => return Pending::failed(e),
         };
-        let running: BoxFuture<'static, Result<Response, Error>> = match self.target {
-            Target::Client(client) => Box::pin(async move { client.send(req).await }),
-            Target::Fuse(fuse) => Box::pin(async move { fuse.send(req).await }),
+        let running: BoxFuture<'static, Timed> = match self.target {
+            // The client's own future, owning the client: no wrapper to hold the request again.
+            Target::Client(client) => Box::pin(send_timed(client, req, None)),
+            Target::Fuse(fuse) => Box::pin(async move { (fuse.send(req).await, None) }),
         };
         Pending {
             repr: PendingRepr::Running(running),
@@ -298,9 +300,13 @@ pub struct Pending {
     repr: PendingRepr,
 }
 
+/// What a request's future gives: the result, and when a connection was handed to it (unused
+/// here).
+type Timed = (Result<Response, Error>, Option<Instant>);
+
 enum PendingRepr {
     Failed(Option<Error>),
-    Running(BoxFuture<'static, Result<Response, Error>>),
+    Running(BoxFuture<'static, Timed>),
 }
 
 impl Pending {
@@ -319,7 +325,7 @@ impl Future for Pending {
             PendingRepr::Failed(e) => {
                 Poll::Ready(Err(e.take().expect("a Pending polled after it was ready")))
             }
-            PendingRepr::Running(f) => f.as_mut().poll(cx),
+            PendingRepr::Running(f) => f.as_mut().poll(cx).map(|(result, _)| result),
         }
     }
 }

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use fusebox_core::breaker::{Breaker, OwnedPermit, RecoveryGroup, State};
 use http::{Method, Request, Uri};
 
+use crate::client::send_timed;
 use crate::{Client, Error, Origin, RequestBody, RequestBuilder, Response};
 use base::Base;
 
@@ -121,10 +122,9 @@ impl FuseClient {
         let permit = inner.admit()?;
         let (mut parts, body) = req.into_parts();
         parts.uri = inner.base.resolve(&parts.uri)?;
-        let (mut result, connected) = inner
-            .client
-            .send_timed(Request::from_parts(parts, body), Some(inner.breaker.name()))
-            .await;
+        let req = Request::from_parts(parts, body);
+        let (mut result, connected) =
+            send_timed(&inner.client, req, Some(inner.breaker.name())).await;
         let now = inner.client.clock().now();
         let elapsed = connected.map(|at| now.saturating_duration_since(at));
         let max_delay = inner.breaker.config().max_delay();

@@ -130,7 +130,7 @@ impl Http2Connection {
     /// answering pings, [`Error::is_request`] for other failures of the connection or the
     /// stream.
     pub async fn send(&self, req: Request<RequestBody>) -> Result<Response<Incoming>, Error> {
-        let req = self.prepare(req)?;
+        let req = self.prepare(req, false)?;
         let mut sender = self.sender.clone();
         match sender.send_request(req).await {
             Ok(response) => Ok(response),
@@ -138,8 +138,8 @@ impl Http2Connection {
         }
     }
 
-    /// Sends a request the client prepared (origin-form URI, `Host` header) as the pool's
-    /// exchange does, telling a request the server refused unprocessed (it may go again
+    /// Sends a request the client prepared (an absolute URI for the connection's origin) as the
+    /// pool's exchange does, telling a request the server refused unprocessed (it may go again
     /// anywhere) from one that failed.
     pub(crate) async fn send_pooled(
         &self,
@@ -147,7 +147,7 @@ impl Http2Connection {
     ) -> Result<Response<Incoming>, SendError> {
         // HTTP/2 carries the origin in `:authority`, which hyper takes from the URI.
         req.headers_mut().remove(HOST);
-        let req = self.prepare(req).map_err(|error| SendError::Failed {
+        let req = self.prepare(req, true).map_err(|error| SendError::Failed {
             error,
             written: false,
             answered: false,
@@ -199,8 +199,13 @@ impl Http2Connection {
         }
     }
 
-    /// Checks `req` for this connection and makes it an HTTP/2 request to its origin.
-    fn prepare(&self, mut req: Request<RequestBody>) -> Result<Request<RequestBody>, Error> {
+    /// Checks `req` for this connection and makes it an HTTP/2 request to its origin. `keyed`:
+    /// the client's pool chose this connection by the URI's origin, which needs no second look.
+    fn prepare(
+        &self,
+        mut req: Request<RequestBody>,
+        keyed: bool,
+    ) -> Result<Request<RequestBody>, Error> {
         match req.version() {
             Version::HTTP_11 | Version::HTTP_2 => *req.version_mut() = Version::HTTP_2,
             other => {
@@ -211,15 +216,21 @@ impl Http2Connection {
             }
         }
         let origin = &self.shared.origin;
-        if req.uri().authority().is_some() {
-            let named = Origin::from_uri(req.uri()).map_err(Error::invalid_uri)?;
-            if named != *origin {
-                return Err(Error::invalid_request(format!(
-                    "the request is for {named}, but the connection is to {origin}: send it on a \
-                     connection to its own origin"
-                )));
+        if let Some(authority) = req.uri().authority() {
+            if !keyed {
+                let named = Origin::from_uri(req.uri()).map_err(Error::invalid_uri)?;
+                if named != *origin {
+                    return Err(Error::invalid_request(format!(
+                        "the request is for {named}, but the connection is to {origin}: send it \
+                         on a connection to its own origin"
+                    )));
+                }
             }
-            return Ok(req);
+            // hyper sends the authority as `:authority`, which carries no user info (RFC 9113,
+            // 8.3.1): only a URI with some is rebuilt.
+            if !authority.as_str().contains('@') {
+                return Ok(req);
+            }
         }
         let path = req
             .uri()

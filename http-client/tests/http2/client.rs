@@ -117,7 +117,28 @@ async fn a_goaway_mid_load_fails_no_request<R: Runtime>(rt: R) {
     assert_eq!(c.created, server.connections() as u64);
 }
 
+/// The pooled path sends the request's absolute URI as hyper's `:authority`, without the user
+/// info a URI may carry (RFC 9113, 8.3.1), and does not send a `Host` header of its own.
+async fn the_authority_goes_out_without_user_info<R: Runtime>(rt: R) {
+    let server = H2Server::builder().start();
+    let port = server.port();
+    let client = client(&rt, 1);
+    for uri in [
+        format!("http://127.0.0.1:{port}/authority"),
+        format!("http://user:secret@127.0.0.1:{port}/authority"),
+    ] {
+        let response = client.get(&uri).await.unwrap();
+        assert_eq!(response.version(), http::Version::HTTP_2);
+        assert_eq!(
+            response.text().await.unwrap(),
+            format!("127.0.0.1:{port}"),
+            "{uri}"
+        );
+    }
+}
+
 crate::on_both_runtimes!(
+    the_authority_goes_out_without_user_info,
     a_hundred_requests_share_the_pools_one_connection,
     the_servers_stream_limit_holds_through_the_pool,
     a_goaway_mid_load_fails_no_request,

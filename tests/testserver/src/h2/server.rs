@@ -216,7 +216,15 @@ async fn answer(
         }
     }
     stats.in_handler.fetch_sub(1, Ordering::SeqCst);
-    let body = format!("{} over {:?}", req.uri().path(), req.version());
+    let body = match req.uri().path() {
+        // What the request named as its authority: `:authority` over HTTP/2, `Host` over 1.1.
+        "/authority" => (req.uri().authority().map(|a| a.to_string()))
+            .or_else(|| {
+                (req.headers().get("host")).map(|h| String::from_utf8_lossy(h.as_bytes()).into())
+            })
+            .unwrap_or_default(),
+        path => format!("{path} over {:?}", req.version()),
+    };
     Ok(Response::new(Full::new(Bytes::from(body))))
 }
 
