@@ -2,8 +2,10 @@
 
 use std::borrow::Borrow;
 use std::fmt;
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use fusebox_core::breaker::{BreakerConfig, RecoveryGroup};
@@ -12,7 +14,6 @@ use fusebox_core::{Counts, Pool, Stats};
 use futures_lite::future;
 use http::header::HeaderMap;
 use http::{Method, Request, Uri};
-use tracing::Instrument;
 
 use crate::body::Deadline;
 use crate::builder::Builder;
@@ -294,23 +295,25 @@ pub(crate) async fn send_timed<C: Borrow<Client>, B: Into<RequestBody>>(
     let clock = &this.inner.clock;
     let start = clock.now();
     let mut sleep = clock.sleep_from(start, limit);
-    let timeout = future::poll_fn(|cx| {
-        sleep
-            .as_mut()
-            .poll(cx)
-            .map(|()| Err(Error::timeout_of(limit, per_request)))
-    });
     let mut handed = None;
-    // Boxed: the exchange is most of the request's future, which `or`, `instrument` and the
-    // await would each move whole.
-    let exchange = Box::pin(this.exchange(
-        &origin,
-        req,
-        start.checked_add(limit),
-        (limit, per_request),
-        (&span, &mut handed),
-    ));
-    let result = future::or(exchange, timeout).instrument(span.clone()).await;
+    let result = {
+        // Pinned in place and polled by hand, inside its span, before the timeout: `or` and
+        // `instrument` would each move it, and it is most of the request's future.
+        let mut exchange = pin!(this.exchange(
+            &origin,
+            req,
+            start.checked_add(limit),
+            (limit, per_request),
+            (&span, &mut handed),
+        ));
+        future::poll_fn(|cx| {
+            if let Poll::Ready(result) = span.in_scope(|| exchange.as_mut().poll(cx)) {
+                return Poll::Ready(result);
+            }
+            (sleep.as_mut().poll(cx)).map(|()| Err(Error::timeout_of(limit, per_request)))
+        })
+        .await
+    };
     let result = result.map(|mut response| {
         // The same deadline bounds the body.
         response.body_mut().set_deadline(Deadline {

@@ -88,11 +88,13 @@ impl Origin {
             .strip_prefix('[')
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
-        Origin {
-            scheme,
-            host: host.to_ascii_lowercase().into(),
-            port,
-        }
+        // One allocation, the shared host, unless it must be lower-cased first.
+        let host: Arc<str> = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            host.to_ascii_lowercase().into()
+        } else {
+            host.into()
+        };
+        Origin { scheme, host, port }
     }
 
     /// The origin of an absolute URI such as `http://host:8080/path`.
