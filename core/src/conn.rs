@@ -3,6 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// A connection the pool can keep: it can say whether it is still usable, may carry an idle
@@ -142,8 +143,10 @@ pub trait Connect<K>: Send + Sync + 'static {
 /// assert_eq!(conn.multiplex().map(|m| m.streams()), Some(8));
 /// ```
 pub struct Multiplex<C> {
-    streams: usize,
+    /// The limit as last learnt: set under no lock, read by the pool's transitions.
+    streams: AtomicUsize,
     share: Box<dyn Fn() -> Option<C> + Send + Sync>,
+    limit: Option<Box<dyn Fn() -> usize + Send + Sync>>,
 }
 
 impl<C> Multiplex<C> {
@@ -152,14 +155,49 @@ impl<C> Multiplex<C> {
     /// `share` (and what it holds) under its lock, so that drop must not call into the pool.
     pub fn new(streams: usize, share: impl Fn() -> Option<C> + Send + Sync + 'static) -> Self {
         Multiplex {
-            streams,
+            streams: AtomicUsize::new(streams),
             share: Box::new(share),
+            limit: None,
         }
     }
 
-    /// How many acquires the connection serves at once.
+    /// Follows a limit that changes while the connection lives (HTTP/2's
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS`, which may arrive after the connection is made):
+    /// `limit` says it as it is now, and the pool asks it off its lock each time a handle comes
+    /// back. Under a lower limit it takes no more acquires until enough streams are back, and
+    /// acquires get connections of their own (within the key's limit); a higher one serves
+    /// waiters at once.
+    /// A panic in it keeps the limit last learnt.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use fusebox_core::Multiplex;
+    ///
+    /// let peer_limit = Arc::new(AtomicUsize::new(100));
+    /// let seen = peer_limit.clone();
+    /// let mux = Multiplex::new(100, || Some(())).with_limit(move || seen.load(Ordering::Relaxed));
+    /// assert_eq!(mux.streams(), 100);
+    /// # drop(peer_limit);
+    /// ```
+    #[must_use]
+    pub fn with_limit(mut self, limit: impl Fn() -> usize + Send + Sync + 'static) -> Self {
+        self.limit = Some(Box::new(limit));
+        self
+    }
+
+    /// How many acquires the connection serves at once, as last learnt.
     pub fn streams(&self) -> usize {
-        self.streams
+        self.streams.load(Ordering::Relaxed)
+    }
+
+    /// Asks the limit given to [`with_limit`](Multiplex::with_limit) again, off the lock.
+    pub(crate) fn refresh(&self) {
+        if let Some(limit) = &self.limit
+            && let Ok(now) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(limit))
+        {
+            self.streams.store(now, Ordering::Relaxed);
+        }
     }
 
     /// A new handle, with a panic taken as `None`.
@@ -173,7 +211,7 @@ impl<C> Multiplex<C> {
 impl<C> fmt::Debug for Multiplex<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Multiplex")
-            .field("streams", &self.streams)
+            .field("streams", &self.streams())
             .finish_non_exhaustive()
     }
 }

@@ -186,19 +186,19 @@ impl Connection for Negotiated {
         }
     }
 
-    /// For HTTP/2: as many streams as the server allows now (hyper assumes 100 until its
-    /// `SETTINGS` say otherwise; requests past a lower limit wait in hyper), each on a clone of
-    /// the connection.
+    /// For HTTP/2: as many streams as the server allows, each on a clone of the connection.
+    /// The limit is read again as each stream comes back: hyper assumes 100 until the server's
+    /// `SETTINGS` arrive, which is usually after the connection is made, and a server may
+    /// change it later (requests past its limit meanwhile wait in hyper).
     fn multiplex(&self) -> Option<Multiplex<Self>> {
         match self {
             Negotiated::Http1(_) => None,
             #[cfg(feature = "http2")]
             Negotiated::Http2(conn) => {
                 let streams = conn.max_concurrent_streams();
-                let conn = conn.clone();
-                Some(Multiplex::new(streams, move || {
-                    Some(Negotiated::Http2(conn.clone()))
-                }))
+                let (share, limit) = (conn.clone(), conn.clone());
+                let mux = Multiplex::new(streams, move || Some(Negotiated::Http2(share.clone())));
+                Some(mux.with_limit(move || limit.max_concurrent_streams()))
             }
         }
     }

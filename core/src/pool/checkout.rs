@@ -210,7 +210,8 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
             // A stream in use never idles: only its connection's lifetime can end it.
             expires: (inner.limits.max_lifetime).and_then(|l| created.checked_add(l)),
             hung_up,
-            mux: None,
+            // Kept to ask its limit again when the stream comes back.
+            mux: Some(mux.clone()),
         });
         let why = match &handle {
             Some(idle) => match idle.check_out_check(now) {
@@ -314,7 +315,8 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                                 Some(Ok(Pooled::new(this.link.clone(), k, idle)))
                             }
                             Some(mux) => {
-                                let id = slot.connected_shared(&idle, mux);
+                                let id = slot.connected_shared(&idle, mux.clone());
+                                idle.mux = Some(mux);
                                 Some(Ok(Pooled::stream(this.link.clone(), k, idle, id)))
                             }
                         }

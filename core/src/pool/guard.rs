@@ -106,6 +106,10 @@ impl<K: Key, F: Connect<K>> Drop for Pooled<K, F> {
             // The connection is asked whether to keep it before locking: no callback runs under
             // the pool's lock, and one that panics counts as "do not keep".
             let checked = idle.check_in_check(now, &self.link.inner.limits);
+            if let Some(mux) = &idle.mux {
+                // A stream: its connection's limit as it is now, for the transition to follow.
+                mux.refresh();
+            }
             let mut fx = Effects::new();
             let mut state = self.link.inner.lock(self.link.shard);
             let unneeded = match self.stream {

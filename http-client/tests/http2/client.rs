@@ -137,7 +137,31 @@ async fn the_authority_goes_out_without_user_info<R: Runtime>(rt: R) {
     }
 }
 
+/// The pool follows the server's stream limit once its `SETTINGS` are known, after a first
+/// request: 3 requests at once against a limit of 2 get a second connection, all 3 in the
+/// server's handler together. With the limit hyper assumes at first (100) they would all go on
+/// the first connection, the third waiting in hyper.
+async fn the_pool_follows_the_servers_stream_limit<R: Runtime>(rt: R) {
+    let server = H2Server::builder()
+        .max_concurrent_streams(2)
+        .hold_in_groups_of(3)
+        .start();
+    let origin = plain_origin(server.port());
+    let client = client(&rt, 4);
+    // Answered at once, outside the hold's groups.
+    let first = client.get(format!("{origin}/authority")).await.unwrap();
+    first.text().await.unwrap();
+    let outcomes = concurrently(&rt, &client, &origin.to_string(), 3).await;
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        let body = outcome.unwrap_or_else(|e| panic!("request {i}: {e:#}"));
+        assert_eq!(body, format!("/{i} over HTTP/2.0"));
+    }
+    assert_eq!(server.connections(), 2, "{server:?}");
+    assert_eq!(server.peak_in_handler(), 3, "{server:?}");
+}
+
 crate::on_both_runtimes!(
+    the_pool_follows_the_servers_stream_limit,
     the_authority_goes_out_without_user_info,
     a_hundred_requests_share_the_pools_one_connection,
     the_servers_stream_limit_holds_through_the_pool,

@@ -278,7 +278,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         let ks = &self.keys[k];
         for (_, m) in ks.shared.iter() {
             assert!(m.in_use >= 1, "a master serves at least one acquire");
-            assert!(m.in_use <= m.mux.streams(), "a master's stream limit");
+            // `in_use` may be over a limit the peer lowered since: streams are not taken back.
             // Spelled out rather than `has_room`, so that the check does not lean on it.
             let free = m.retired.is_none() && m.in_use < m.mux.streams();
             assert!(

@@ -7,6 +7,7 @@ use super::state::{Checkout, Effects, Grant, Idle, Limits, State, Waiting};
 use crate::Connection;
 
 mod cells;
+mod limits;
 mod model;
 mod reaping;
 mod second_pass;

@@ -192,6 +192,15 @@ async fn answer(
     stats: Arc<Stats>,
     hold: usize,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    if req.uri().path() == "/authority" {
+        // What the request named as its authority (`:authority` over HTTP/2, `Host` over 1.1),
+        // answered at once, outside the counts and the hold's groups.
+        let uri = req.uri().authority().map(|a| a.to_string());
+        let host =
+            (req.headers().get("host")).map(|h| String::from_utf8_lossy(h.as_bytes()).into());
+        let body = uri.or(host).unwrap_or_default();
+        return Ok(Response::new(Full::new(Bytes::from(body))));
+    }
     let index = stats.arrived.fetch_add(1, Ordering::SeqCst);
     let inside = stats.in_handler.fetch_add(1, Ordering::SeqCst) + 1;
     stats.peak.fetch_max(inside, Ordering::SeqCst);
@@ -216,15 +225,7 @@ async fn answer(
         }
     }
     stats.in_handler.fetch_sub(1, Ordering::SeqCst);
-    let body = match req.uri().path() {
-        // What the request named as its authority: `:authority` over HTTP/2, `Host` over 1.1.
-        "/authority" => (req.uri().authority().map(|a| a.to_string()))
-            .or_else(|| {
-                (req.headers().get("host")).map(|h| String::from_utf8_lossy(h.as_bytes()).into())
-            })
-            .unwrap_or_default(),
-        path => format!("{path} over {:?}", req.version()),
-    };
+    let body = format!("{} over {:?}", req.uri().path(), req.version());
     Ok(Response::new(Full::new(Bytes::from(body))))
 }
 
