@@ -184,6 +184,12 @@ fn describe(
                      a ping within http2_keep_alive_timeout ({timeout:?}); check that it is up \
                      and reachable, or raise http2_keep_alive_timeout"
                 ),
+                Fault::Refused => write!(
+                    f,
+                    "the http/2 server at{at} refused the request's stream without processing \
+                     it, on every attempt: it is over its stream limit or shutting down; send \
+                     it again later"
+                ),
                 Fault::Other => write!(
                     f,
                     "the exchange with{at} failed on the connection {during}: see the cause"

@@ -94,6 +94,10 @@ pub(crate) enum Fault {
     /// was closed as dead.
     #[cfg_attr(not(feature = "http2"), allow(dead_code))]
     PingTimeout(Duration),
+    /// The HTTP/2 server refused the stream without processing it (`REFUSED_STREAM`, or a
+    /// graceful `GOAWAY` below it), on the client's last attempt.
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
+    Refused,
     /// Anything else hyper reported.
     Other,
 }

@@ -267,6 +267,8 @@ impl Http2Connection {
         }
         let fault = if self.shared.ping_timed_out.load(Ordering::SeqCst) {
             Fault::PingTimeout(self.shared.keep_alive_timeout.unwrap_or_default())
+        } else if refused::by_server(&e).is_some() {
+            Fault::Refused
         } else {
             Fault::of(&e, self.shared.driver.ended_with(), NO_HEAD_LIMITS)
         };

@@ -14,6 +14,7 @@ mod client;
 mod fuse;
 mod multiplex;
 mod ping;
+mod refused;
 
 use std::sync::Arc;
 

@@ -9,8 +9,9 @@
 //! ([`Then`]). Per connection it can close or reset before reading anything ([`Accept`]), answer
 //! from the request head before the body is read ([`Builder::on_head`]), close idle connections,
 //! and speak TLS (feature `tls`, with certificates made at test time in its `tls` module).
-//! With feature `h2`, `H2Server` is hyper's own server for HTTP/2 (and HTTP/1.1) tests, and
-//! `H2Silent` an HTTP/2 peer that stops answering after the handshake.
+//! With feature `h2`, `H2Server` is hyper's own server for HTTP/2 (and HTTP/1.1) tests,
+//! `H2Silent` an HTTP/2 peer that stops answering after the handshake, and `H2Refusing` one that
+//! refuses the first streams it is sent.
 //! Request heads are parsed with `httparse`.
 //!
 //! It records what it saw: connections accepted and ended, requests with their method, path,
@@ -58,7 +59,7 @@ pub mod tls;
 mod wire;
 
 #[cfg(feature = "h2")]
-pub use h2::{H2Builder, H2Server, H2Silent};
+pub use h2::{H2Builder, H2Refusing, H2Server, H2Silent};
 pub use reply::{Accept, Cut, Reply, Then};
 pub use seen::{Handshake, Seen};
 pub use server::{Builder, Server};
