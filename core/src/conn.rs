@@ -166,8 +166,7 @@ impl<C> Multiplex<C> {
     /// `limit` says it as it is now, and the pool asks it off its lock each time a handle comes
     /// back. Under a lower limit it takes no more acquires until enough streams are back, and
     /// acquires get connections of their own (within the key's limit); a higher one serves
-    /// waiters at once.
-    /// A panic in it keeps the limit last learnt.
+    /// waiters at once. A panic in `limit` keeps the limit last learnt.
     ///
     /// ```
     /// use std::sync::Arc;

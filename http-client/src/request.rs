@@ -35,7 +35,7 @@ enum Target {
 /// the error is kept and returned when the request is sent, and later steps do nothing.
 ///
 /// ```no_run
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
 /// use fusebox_http::Client;
 /// use fusebox_tokio::TokioRuntime;
 ///
