@@ -79,7 +79,7 @@ impl Error {
     /// Whether the server's certificate was rejected: not signed by a trusted root, not valid
     /// for the host name, expired, or otherwise unusable. The message names the host and the
     /// reason; [`is_tls`](Self::is_tls) and [`is_connect`](Self::is_connect) are true too, and
-    /// the cause ([`source`](StdError::source) of the [`ConnectError`]) is rustls's error.
+    /// the cause ([`source`](std::error::Error::source) of the [`ConnectError`](super::ConnectError)) is rustls's error.
     pub fn is_certificate(&self) -> bool {
         matches!(self.kind(), Some(Kind::Certificate(_)))
     }
