@@ -203,7 +203,8 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
             last_used,
             hung_up,
         } = stream;
-        let handle = handle.or_else(|| mux.share()).map(|conn| Idle {
+        let handle = handle.or_else(|| mux.share());
+        let handle = handle.map(|conn| Idle {
             conn,
             created,
             last_used,
@@ -211,7 +212,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
             expires: (inner.limits.max_lifetime).and_then(|l| created.checked_add(l)),
             hung_up,
             // Kept to ask its limit again when the stream comes back.
-            mux: Some(mux.clone()),
+            mux: Some(mux),
         });
         let why = match &handle {
             Some(idle) => match idle.check_out_check(now) {
