@@ -7,10 +7,10 @@ use super::state::{Checkout, Effects, Grant, Idle, Limits, State, Waiting};
 use crate::Connection;
 
 mod cells;
-mod limits;
 mod model;
 mod reaping;
 mod second_pass;
+mod shared;
 mod transitions;
 
 #[derive(Debug)]

@@ -1,12 +1,13 @@
-//! A multiplexed connection follows a stream limit its peer changes (`Multiplex::with_limit`),
-//! asked again, off the lock, as each handle comes back (the guard's drop; here by hand).
+//! Multiplexed connections by hand: a stream that fails its taker's check, and a stream limit
+//! the peer changes (`Multiplex::with_limit`), asked again off the lock as each handle comes
+//! back (by the guard's drop; here by the test).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
 use crate::Multiplex;
-use crate::pool::state::{Back, Checkout, SharedId, Stream};
+use crate::pool::state::{Back, Checkout, SharedId, Spent, Stream};
 
 /// A multiplexed connection for key 0 whose maker holds the first stream, with `limit` as its
 /// peer's limit (initially `initial`).
@@ -84,4 +85,16 @@ fn a_panicking_limit_keeps_the_one_last_learnt() {
     let mux = Multiplex::new(3, || Some(conn(0))).with_limit(|| panic!("peer limit"));
     mux.refresh();
     assert_eq!(mux.streams(), 3);
+}
+
+#[test]
+fn a_stream_that_fails_its_check_counts_no_reuse() {
+    let t0 = Instant::now();
+    let mut st = state(1, None);
+    let (_, _, id) = shared(&mut st, 4, t0);
+    let s1 = stream(&mut st, t0);
+    assert_eq!(st.stats_for(&0).map(|c| c.reused), Some(1));
+    drop(st.reject_stream(0, id, s1.handle, Spent::Unusable, t0, &mut fx()));
+    let c = st.stats_for(&0).unwrap();
+    assert_eq!((c.reused, c.streams, c.shared), (0, 1, 1), "{c:?}");
 }
