@@ -340,8 +340,9 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
     /// Refuses new acquires, fails every waiter (ending their waits at `now`) and closes every
     /// idle connection. Busy ones are closed as they come back.
     pub(crate) fn close(&mut self, now: Instant, fx: &mut Effects<C>) {
-        // Multiplexed connections in use are retired as their handles come back (`stream_back`).
         self.closed = true;
+        // What was in use counts as closed by the pool, whatever its handles say when back.
+        self.retire_all();
         for (_, ks) in self.keys.iter_mut() {
             ks.waiters.clear(&mut self.waiters);
             ks.lru_at = None;

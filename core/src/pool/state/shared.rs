@@ -287,4 +287,13 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             );
         }
     }
+
+    /// Retires every multiplexed connection, for a pool being closed.
+    pub(super) fn retire_all(&mut self) {
+        for (_, ks) in self.keys.iter_mut() {
+            for (_, m) in ks.shared.iter_mut() {
+                m.retired.get_or_insert(Retired::PoolClosed);
+            }
+        }
+    }
 }

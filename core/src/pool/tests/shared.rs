@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
 use crate::Multiplex;
-use crate::pool::state::{Back, Checkout, SharedId, Spent, Stream};
+use crate::pool::state::{Back, Checkout, Retired, SharedId, Spent, Stream};
 
 /// A multiplexed connection for key 0 whose maker holds the first stream, with `limit` as its
 /// peer's limit (initially `initial`).
@@ -97,4 +97,18 @@ fn a_stream_that_fails_its_check_counts_no_reuse() {
     drop(st.reject_stream(0, id, s1.handle, Spent::Unusable, t0, &mut fx()));
     let c = st.stats_for(&0).unwrap();
     assert_eq!((c.reused, c.streams, c.shared), (0, 1, 1), "{c:?}");
+}
+
+#[test]
+fn a_stream_in_use_when_the_pool_closes_counts_as_closed_by_it() {
+    let t0 = Instant::now();
+    let mut st = state(1, None);
+    let (_, _, id) = shared(&mut st, 4, t0);
+    let s1 = stream(&mut st, t0);
+    st.close(t0, &mut fx());
+    let discarded = Back::Retire(Retired::Discarded);
+    drop(st.stream_back(0, id, s1.handle, discarded, t0, &mut fx()));
+    drop(st.stream_back(0, id, Some(conn(1)), back(t0), t0, &mut fx()));
+    let c = st.stats_for(&0).unwrap_or_else(|| st.stats().total);
+    assert_eq!((c.closed, c.discarded, c.shared), (1, 0, 0), "{c:?}");
 }
