@@ -80,6 +80,7 @@ macro_rules! everywhere {
                 multiplex::an_unusable_handle_retires_its_connection,
                 multiplex::close_waits_for_the_last_handle,
                 multiplex::a_cancelled_stream_grant_goes_on,
+                multiplex::a_default_factory_connects_side_by_side,
                 handoff::forwarded_grant_is_checked_like_idle,
                 handoff::cancelled_grant_keeps_its_place_for_reuse,
                 handoff::cancelled_grant_keeps_its_place_for_eviction,

@@ -135,3 +135,32 @@ pub(crate) async fn a_cancelled_stream_grant_goes_on<H: Harness>(h: &H) {
     assert_eq!((c.idle, c.shared, c.streams, c.waits), (1, 0, 0, 2));
     h.settle("nothing to close", || f.live() == 1).await;
 }
+
+/// A factory that does not say its connections multiplex (the default): acquires that arrive
+/// while a connection is being made each make one of their own, up to `max_per_key`, rather than
+/// wait for streams that may never come.
+pub(crate) async fn a_default_factory_connects_side_by_side<H: Harness>(h: &H) {
+    let f = TestFactory::new();
+    let pool = builder(h, &f).max_per_key(3).build().unwrap();
+    f.hold();
+    let mut probes: Vec<_> = (0..3)
+        .map(|_| Probe::new(pool.acquire(&A, Wait::Forever)))
+        .collect();
+    for probe in &mut probes {
+        probe.assert_pending();
+    }
+    assert_eq!(f.in_flight(), 3);
+    assert_eq!(
+        gauges(&pool, A),
+        Gauges {
+            connecting: 3,
+            ..Gauges::default()
+        }
+    );
+    f.release(3);
+    let ids: Vec<u64> = probes
+        .into_iter()
+        .map(|mut p| p.ready().unwrap().id())
+        .collect();
+    assert_eq!(f.created(), 3, "{ids:?}");
+}
