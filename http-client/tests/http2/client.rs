@@ -65,8 +65,8 @@ async fn a_hundred_requests_share_the_pools_one_connection<R: Runtime>(rt: R) {
 
 /// The server's limit of 2 streams holds through the pool: 10 requests at once on one
 /// connection all succeed, never more than 2 in its handler. (The pool reads the limit when the
-/// connection is made, hyper's 100 if the server's `SETTINGS` have not arrived yet; requests
-/// past the server's own wait in hyper.)
+/// connection is made, hyper's 100 if the server's `SETTINGS` have not arrived yet, and again as
+/// each stream comes back; requests past the server's own wait in hyper.)
 async fn the_servers_stream_limit_holds_through_the_pool<R: Runtime>(rt: R) {
     let server = H2Server::builder()
         .max_concurrent_streams(2)
