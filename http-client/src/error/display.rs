@@ -187,8 +187,7 @@ fn describe(
                 Fault::Refused => write!(
                     f,
                     "the http/2 server at{at} refused the request's stream without processing \
-                     it, on every attempt: it is over its stream limit or shutting down; send \
-                     it again later"
+                     it: it is over its stream limit or shutting down; send it again later"
                 ),
                 Fault::Other => write!(
                     f,

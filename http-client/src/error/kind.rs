@@ -95,7 +95,8 @@ pub(crate) enum Fault {
     #[cfg_attr(not(feature = "http2"), allow(dead_code))]
     PingTimeout(Duration),
     /// The HTTP/2 server refused the stream without processing it (`REFUSED_STREAM`, or a
-    /// graceful `GOAWAY` below it), on the client's last attempt.
+    /// graceful `GOAWAY` below it), and the request was not sent again: no attempts were left,
+    /// or its body could not be replayed.
     #[cfg_attr(not(feature = "http2"), allow(dead_code))]
     Refused,
     /// Anything else hyper reported.
