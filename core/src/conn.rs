@@ -194,9 +194,17 @@ impl<C> Multiplex<C> {
     pub(crate) fn refresh(&self) {
         if let Some(limit) = &self.limit
             && let Ok(now) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(limit))
+            // Written only when it changed: every stream of the connection reads it.
+            && now != self.streams()
         {
             self.streams.store(now, Ordering::Relaxed);
         }
+    }
+
+    /// Whether the limit is fixed (no [`with_limit`](Multiplex::with_limit)). For tests.
+    #[cfg(test)]
+    pub(crate) fn is_fixed(&self) -> bool {
+        self.limit.is_none()
     }
 
     /// A new handle, with a panic taken as `None`.

@@ -118,7 +118,7 @@ async fn a_goaway_mid_load_fails_no_request<R: Runtime>(rt: R) {
 }
 
 /// The pooled path sends the request's absolute URI as hyper's `:authority`, without the user
-/// info a URI may carry (RFC 9113, 8.3.1), and does not send a `Host` header of its own.
+/// info a URI may carry (RFC 9113, 8.3.1).
 async fn the_authority_goes_out_without_user_info<R: Runtime>(rt: R) {
     let server = H2Server::builder().start();
     let port = server.port();

@@ -278,7 +278,12 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         let ks = &self.keys[k];
         for (_, m) in ks.shared.iter() {
             assert!(m.in_use >= 1, "a master serves at least one acquire");
-            // `in_use` may be over a limit the peer lowered since: streams are not taken back.
+            // A peer that lowered its limit may leave `in_use` over it (streams are not taken
+            // back); a fixed limit is never passed.
+            assert!(
+                !m.mux.is_fixed() || m.in_use <= m.mux.streams(),
+                "a master's stream limit"
+            );
             // Spelled out rather than `has_room`, so that the check does not lean on it.
             let free = m.retired.is_none() && m.in_use < m.mux.streams();
             assert!(
