@@ -19,7 +19,8 @@
 //!    closes), with nothing due or one percent due.
 //! 4. *acquire latency during ticks*: 10^4 keys x 10 idle on tokio (two workers), a 20 ms reap
 //!    interval, one task timing every acquire+drop of a hot key over 10 intervals; a baseline with
-//!    no tick in the window shows the machine's own noise.
+//!    no tick in the window, and a control with a bare timer task waking the runtime as often as
+//!    the reaper would, show the machine's own noise.
 //! 5. *evicting acquire*: `max_total` = N over N keys of one idle connection, one task cycling
 //!    through 2N keys, so that each acquire evicts another key's least recently used one.
 //! 6. *across cores*: get-and-drop, two tasks on two keys against one task on one key (two

@@ -65,10 +65,14 @@ pub(super) async fn run<K: Key, F: Connect<K>>(pool: Weak<Inner<K, F>>, interval
                 let batch = (inner.lock(shard)).reap_batch(now, &mut in_shard, &mut fx);
                 inner.apply(fx);
                 drop(inner);
+                // A yield after every batch that did work, also the last of a shard's, so that a
+                // round never runs batches of several shards back to back in one poll.
+                if batch.looked > 0 {
+                    future::yield_now().await;
+                }
                 if !batch.more {
                     break;
                 }
-                future::yield_now().await;
             }
         }
     }

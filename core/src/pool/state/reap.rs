@@ -11,8 +11,9 @@ use std::time::Instant;
 use super::{Effects, KeyId, Spent, State};
 
 /// At most this many idle connections are looked at per batch, so that the lock is never held
-/// for long: the reaper releases it between batches.
-pub(crate) const BATCH: usize = 256;
+/// for long: the reaper releases it between batches. At 10^5 idle with 1% expiring, a batch of
+/// 256 held it up to about 140 us (cold caches, 2026-12-02); 64 keeps it well under 100 us.
+pub(crate) const BATCH: usize = 64;
 
 /// Keys looked at per batch for emptiness, in turn over the key slab: keys emptied by something
 /// other than the reaper are forgotten within a bounded number of rounds. Each shard sweeps, so a
