@@ -11,6 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use futures_lite::FutureExt;
 
+use super::deadline::Deadline;
 use super::state::{Checkout, Effects, Grant, Idle, KeyId, Spent, Stream};
 use super::tickets::{CheckTicket, SlotTicket, WaiterTicket};
 use super::{AcquireError, Key, Pooled, ShardRef, Wait};
@@ -48,14 +49,14 @@ enum Step<'a, K: Key, F: Connect<K>> {
     Checking {
         /// Declared before `ticket`, like `connect` below.
         check: BoxFuture<'static, Option<F::Conn>>,
-        deadline: BoxFuture<'static, ()>,
+        deadline: Deadline,
         ticket: CheckTicket<'a, K, F>,
     },
     Connecting {
         /// Declared before `slot` so that it is dropped first: an abandoned attempt is gone
         /// before its slot goes to the next in line.
         connect: Connecting<'a, K, F>,
-        deadline: BoxFuture<'static, ()>,
+        deadline: Deadline,
         slot: SlotTicket<'a, K, F>,
     },
     Done,
@@ -92,7 +93,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
             Checkout::Reuse(k, idle) => self.hand_over(k, idle, now),
             Checkout::Stream(k, stream) => self.stream_over(k, stream, now),
             Checkout::Connect(k) => {
-                self.step = self.connecting(k);
+                self.step = self.connecting(k, now);
                 None
             }
             Checkout::Wait(_) => {
@@ -117,11 +118,12 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
         }
     }
 
-    fn connecting(&self, k: KeyId) -> Step<'a, K, F> {
+    /// Starts connecting at `now`, in a slot of key `k`.
+    fn connecting(&self, k: KeyId, now: Instant) -> Step<'a, K, F> {
         let inner = &self.link.inner;
         Step::Connecting {
             connect: Box::pin(inner.factory.connect(self.key)),
-            deadline: (inner.clock).sleep_from(inner.clock.now(), inner.connect_timeout),
+            deadline: Deadline::new(now, inner.connect_timeout),
             slot: SlotTicket {
                 inner,
                 shard: self.link.shard,
@@ -151,7 +153,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
             check: Box::pin(
                 async move { AssertUnwindSafe(check).catch_unwind().await.ok().flatten() },
             ),
-            deadline: inner.clock.sleep_from(now, inner.check_timeout),
+            deadline: Deadline::new(now, inner.check_timeout),
             ticket,
         };
         None
@@ -176,7 +178,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
             Checkout::Reuse(k, idle) => self.hand_over(k, idle, now),
             Checkout::Stream(k, stream) => self.stream_over(k, stream, now),
             Checkout::Connect(k) => {
-                self.step = self.connecting(k);
+                self.step = self.connecting(k, now);
                 None
             }
             Checkout::Closed | Checkout::Wait(_) | Checkout::Full => {
@@ -237,7 +239,7 @@ impl<'a, K: Key, F: Connect<K>> Acquire<'a, K, F> {
             Grant::Conn(idle) => self.hand_over(k, idle, now),
             Grant::Stream(stream) => self.stream_over(k, stream, now),
             Grant::Slot => {
-                self.step = self.connecting(k);
+                self.step = self.connecting(k, now);
                 None
             }
             Grant::Closed => Some(Err(AcquireError::Closed)),
@@ -290,7 +292,7 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                         let k = ticket.failed();
                         this.rejected(k, None, Spent::Unusable, this.link.inner.clock.now())
                     }
-                    Poll::Pending => match deadline.as_mut().poll(cx) {
+                    Poll::Pending => match deadline.poll(&*this.link.inner.clock, cx) {
                         Poll::Ready(()) => {
                             // The check (and the connection in it) is dropped first.
                             *check = Box::pin(std::future::pending());
@@ -326,7 +328,7 @@ impl<K: Key, F: Connect<K>> Future for Acquire<'_, K, F> {
                         slot.failed();
                         Some(Err(AcquireError::Connect(e)))
                     }
-                    Poll::Pending => match deadline.as_mut().poll(cx) {
+                    Poll::Pending => match deadline.poll(&*this.link.inner.clock, cx) {
                         Poll::Ready(()) => {
                             // The attempt is dropped before its slot goes to the next in line.
                             *connect = Box::pin(std::future::pending());

@@ -38,6 +38,7 @@
 
 mod builder;
 mod checkout;
+mod deadline;
 mod drain;
 mod error;
 mod guard;
