@@ -41,6 +41,10 @@ const TICK_SHAPES: [Shape; 2] = [
 const LATENCY_INTERVAL: Duration = Duration::from_millis(20);
 const LATENCY_TICKS: u32 = 10;
 
+/// How long the spinning control keeps the other worker busy per interval: about a 1% tick's
+/// CPU at 10^5 idle (row 3).
+const SPIN: Duration = Duration::from_millis(2);
+
 /// The goal for the slowest acquire during a tick: slower ones are counted.
 pub const SLOW: Duration = Duration::from_micros(100);
 
@@ -157,9 +161,10 @@ pub struct Ticking {
     pub interval: Option<Duration>,
     /// Whether one percent of the connections is due at each tick.
     pub expiring: bool,
-    /// With no tick: whether a bare timer task wakes the runtime every `baseline` instead, the
-    /// control that has the reaper's wake-ups without its work.
-    pub bare_timer: bool,
+    /// With no tick: a bare timer task that wakes the runtime every `baseline` instead and spins
+    /// for this long, the control that has the reaper's wake-ups (and as much CPU) without its
+    /// work; `None` for no such task.
+    pub bare_timer: Option<Duration>,
     /// The measured window lasts this many intervals.
     pub ticks: u32,
     /// The most acquires recorded; the window ends earlier if they are reached.
@@ -197,10 +202,14 @@ pub fn latency_during_ticks(shape: Shape, ticking: Ticking, baseline: Duration) 
                 .expect("a connection"),
         );
         let before = pool.stats().total.expired;
-        let timer = ticking.bare_timer.then(|| {
+        let timer = ticking.bare_timer.map(|busy| {
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(baseline).await;
+                    let start = Instant::now();
+                    while start.elapsed() < busy {
+                        std::hint::spin_loop();
+                    }
                 }
             })
         });
@@ -316,10 +325,16 @@ pub fn latency_row(plan: &Plan) {
     ];
     let mut table = Table::new(header);
     let cases = [
-        ("no tick (baseline)", None, false, false),
-        ("no tick, a bare timer (control)", None, false, true),
-        ("none", Some(LATENCY_INTERVAL), false, false),
-        ("1% expiring", Some(LATENCY_INTERVAL), true, false),
+        ("no tick (baseline)", None, false, None),
+        (
+            "no tick, a bare timer (control)",
+            None,
+            false,
+            Some(Duration::ZERO),
+        ),
+        ("no tick, a timer spinning 2 ms", None, false, Some(SPIN)),
+        ("none", Some(LATENCY_INTERVAL), false, None),
+        ("1% expiring", Some(LATENCY_INTERVAL), true, None),
     ];
     let mut control_max = None;
     for (name, interval, expiring, bare_timer) in cases {
@@ -341,7 +356,7 @@ pub fn latency_row(plan: &Plan) {
         eprintln!("latency {name}: max {max:?} worst {worst:?} us, {acquires} acquires");
         let (verdict_cell, goal) = match interval {
             None => {
-                if bare_timer {
+                if bare_timer == Some(Duration::ZERO) {
                     control_max = max;
                 }
                 ("-".to_owned(), "-".to_owned())
