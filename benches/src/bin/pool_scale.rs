@@ -38,7 +38,7 @@ use std::time::Instant;
 
 use fusebox_benches::machine::{load_average_or_unknown, machine, today};
 use fusebox_benches::scale::memory::{self, Probe};
-use fusebox_benches::scale::{Plan, acquire, handoff, parallel, reaper};
+use fusebox_benches::scale::{Plan, acquire, handoff, latency, parallel, reaper};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -70,7 +70,7 @@ fn main() -> ExitCode {
     acquire::keys_row(&plan);
     handoff::handoff_row(&plan);
     reaper::tick_row(&plan);
-    reaper::latency_row(&plan);
+    latency::latency_row(&plan);
     acquire::evicting_row(&plan);
     parallel::parallel_row(&plan);
     memory::memory_row();

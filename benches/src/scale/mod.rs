@@ -18,7 +18,9 @@
 pub mod acquire;
 pub mod conn;
 pub mod handoff;
+pub mod latency;
 pub mod memory;
+pub mod overlap;
 pub mod parallel;
 pub mod polls;
 pub mod reaper;
