@@ -117,6 +117,7 @@ pub fn latency_during_ticks(shape: Shape, ticking: Ticking, baseline: Duration) 
         let (mut samples, slow_spans) = hot.await.expect("the latency task panicked");
         timer.inspect(tokio::task::JoinHandle::abort);
         let expired = pool.stats().total.expired - before;
+        let polls = log.take();
         samples.sort_unstable();
         let slow_ns = u32::try_from(SLOW.as_nanos()).expect("fits u32");
         let slow = samples.len() - samples.partition_point(|&ns| ns <= slow_ns);
@@ -130,8 +131,8 @@ pub fn latency_during_ticks(shape: Shape, ticking: Ticking, baseline: Duration) 
             max_us: at(1.0),
             slow: slow as u64,
             expired,
-            slow_in_polls: attribute(&slow_spans, &log.polls()),
-            longest_polls: longest(&log.polls()),
+            slow_in_polls: attribute(&slow_spans, &polls),
+            longest_polls: longest(&polls),
         }
     });
     rt.shutdown_background();

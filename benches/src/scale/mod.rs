@@ -22,7 +22,6 @@ pub mod latency;
 pub mod memory;
 pub mod overlap;
 pub mod parallel;
-pub mod polls;
 pub mod reaper;
 pub mod table;
 

@@ -1,6 +1,10 @@
-//! Which slow acquires of the latency row ran while one of the pool's own tasks was being polled:
-//! a spawner that logs when each poll of the reaper (the first task spawned) and of the close
-//! tasks (the later ones) began and ended, on a real runtime.
+//! A spawner that logs when each poll of the pool's reaper (the first task spawned) and of its
+//! close tasks (the later ones) began and ended: for the reaper row, its longest poll; for the
+//! latency row, which slow acquires ran while one of the pool's own tasks was being polled.
+//!
+//! Within one poll the reaper takes a shard's lock, works one bounded batch, releases it and
+//! yields, so its longest poll bounds from above its longest hold of one lock: what an acquire of
+//! that shard can wait for it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,12 +36,9 @@ impl PollLog {
         }
     }
 
-    /// The polls logged so far.
-    pub fn polls(&self) -> Vec<Polled> {
-        self.polls
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    /// The polls logged since the last call, taken out of the log.
+    pub fn take(&self) -> Vec<Polled> {
+        std::mem::take(&mut self.polls.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 

@@ -13,7 +13,7 @@ use fusebox_core::{Connect, Pool, Wait};
 
 use super::Plan;
 use super::conn::{Expiry, TimedFactory};
-use super::polls::LongestPoll;
+use super::overlap::{PollLog, longest};
 use super::table::{format_figure, met, power_of_ten, section, verdict};
 use crate::report::{Table, median};
 
@@ -84,7 +84,7 @@ pub struct Ticks {
 /// rounds of its reaper.
 pub fn manual_ticks(shape: Shape, expiring: bool, ticks: u32) -> Ticks {
     let (clock, tasks) = (ManualClock::new(), ManualSpawner::new());
-    let timed = LongestPoll::new(tasks.clone());
+    let timed = PollLog::new(Arc::new(tasks.clone()));
     let expiry = match expiring {
         true => Expiry {
             groups: u64::from(ticks),
@@ -112,7 +112,7 @@ pub fn manual_ticks(shape: Shape, expiring: bool, ticks: u32) -> Ticks {
         clock.advance(MANUAL_INTERVAL);
         tasks.run_until_stalled();
         micros.push(start.elapsed().as_secs_f64() * 1e6);
-        longest_poll_us.push(timed.take().as_secs_f64() * 1e6);
+        longest_poll_us.push(longest(&timed.take()).0);
     }
     let expired = pool.stats().total.expired;
     Ticks {
@@ -167,8 +167,8 @@ pub fn tick_row(plan: &Plan) {
     let note = "us of CPU per reaper tick (`ManualClock::advance` by the interval, then \
                 `ManualSpawner::run_until_stalled`: the round and the closes); expired per tick \
                 and the reaper's longest poll in a tick (median over ticks), at the larger size: a \
-                poll runs one batch under a shard's lock, and the next shards' while each is done \
-                in one, so it bounds from above what an acquire waits for the reaper.";
+                poll runs one batch under a shard's lock and yields after it, so it bounds from \
+                above what an acquire waits for the reaper.";
     section("3. reaper CPU per tick", note, &table);
 }
 
