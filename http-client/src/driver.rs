@@ -27,7 +27,8 @@ impl DriverState {
             if self.is_done() {
                 return;
             }
-            let listener = self.finished.listen();
+            // On the future's own state, not boxed: every request on a connection waits here.
+            event_listener::listener!(self.finished => listener);
             if self.is_done() {
                 return;
             }

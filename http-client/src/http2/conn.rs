@@ -3,8 +3,8 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -56,6 +56,9 @@ struct Shared {
     /// Polled by the driver task, locked briefly to read the stream limit; dropped when it
     /// ends, so that requests sent after that fail at once rather than wait in its channel.
     dispatch: Arc<Mutex<Option<Dispatch>>>,
+    /// The stream limit as last read: what a stream coming back sees while the driver task
+    /// holds `dispatch` to poll it, rather than wait for that poll to end.
+    streams: Arc<AtomicUsize>,
     /// Set when the dispatch task ended because a ping went unanswered.
     ping_timed_out: Arc<AtomicBool>,
     /// Set when the server refused a stream unprocessed (a `GOAWAY`): the connection takes
@@ -87,6 +90,7 @@ impl Http2Connection {
         let (sender, dispatch) = builder.handshake(HyperIo::new(io)).await?;
         let shared = Arc::new(Shared {
             driver: Arc::new(DriverState::default()),
+            streams: Arc::new(AtomicUsize::new(dispatch.current_max_send_streams())),
             dispatch: Arc::new(Mutex::new(Some(dispatch))),
             ping_timed_out: Arc::new(AtomicBool::new(false)),
             going_away: AtomicBool::new(false),
@@ -94,15 +98,20 @@ impl Http2Connection {
             keep_alive_timeout: keep_alive.map(|ka| ka.timeout),
         });
         let done = DoneOnDrop(shared.driver.clone());
-        let dispatch = shared.dispatch.clone();
+        let (dispatch, streams) = (shared.dispatch.clone(), shared.streams.clone());
         let ping_timed_out = shared.ping_timed_out.clone();
         spawner.spawn(Box::pin(async move {
             let ended = future::poll_fn(|cx| match &mut *lock(&dispatch) {
-                Some(task) => Pin::new(task).poll(cx),
+                Some(task) => {
+                    let polled = Pin::new(&mut *task).poll(cx);
+                    streams.store(task.current_max_send_streams(), Ordering::Relaxed);
+                    polled
+                }
                 None => Poll::Ready(Ok(())),
             })
             .await;
             lock(&dispatch).take();
+            streams.store(0, Ordering::Relaxed);
             if let Err(e) = ended {
                 tracing::debug!(error = %e, "http2 connection ended with an error");
                 // hyper marks the failure of a missed ping as a timeout: nothing else times
@@ -293,9 +302,25 @@ impl Http2Connection {
     /// assumption of 100). It may change while the connection lives; 0 once the connection
     /// has ended.
     pub fn max_concurrent_streams(&self) -> usize {
-        lock(&self.shared.dispatch)
-            .as_ref()
-            .map_or(0, Dispatch::current_max_send_streams)
+        let streams = &self.shared.streams;
+        match self.shared.dispatch.try_lock() {
+            Ok(dispatch) => {
+                let now = dispatch
+                    .as_ref()
+                    .map_or(0, Dispatch::current_max_send_streams);
+                streams.store(now, Ordering::Relaxed);
+                now
+            }
+            // The driver task is polling it (every stream's end would wait for that poll, a
+            // contended lock per request): the limit as it read it last.
+            Err(TryLockError::WouldBlock) => streams.load(Ordering::Relaxed),
+            Err(TryLockError::Poisoned(dispatch)) => {
+                let dispatch = dispatch.into_inner();
+                dispatch
+                    .as_ref()
+                    .map_or(0, Dispatch::current_max_send_streams)
+            }
+        }
     }
 
     /// Whether the connection is closed: its dispatch task ended (the connection failed, a
