@@ -21,10 +21,13 @@ use super::refused::{self, Refusal};
 use super::rt::{ClockTimer, SpawnerExecutor};
 use super::settings::Http2Config;
 use crate::driver::{DoneOnDrop, DriverState};
-use crate::error::{Fault, HeadLimits, io_kind};
+use crate::error::{Fault, io_kind};
 use crate::http1::SendError;
 use crate::io::HyperIo;
 use crate::{Error, Origin, RequestBody};
+use failure::{settled, unanswered};
+
+mod failure;
 
 /// hyper's connection task: it takes requests from the senders and opens their streams.
 type Dispatch = http2::Connection<HyperIo<BoxIo>, RequestBody, SpawnerExecutor>;
@@ -256,70 +259,26 @@ impl Http2Connection {
         Ok(req)
     }
 
-    /// Sorts a failure of hyper's into an [`Error`] of its kind. A stream that the failing
-    /// connection ended is reported as canceled or closed, without the cause: then the cause
-    /// is how the dispatch task ended, which it is about to.
-    pub(crate) async fn classify(&self, e: hyper::Error, in_body: bool) -> Error {
-        if e.is_user() {
-            return Error::invalid_request(e);
-        }
-        if (e.is_canceled() || e.is_closed()) && io_kind(&e).is_none() {
-            // The cause may be how the dispatch task ends, which it is about to; but on a
-            // connection going away other streams may keep it alive, so the wait is bounded.
-            settled(pin!(self.shared.driver.ended())).await;
-        }
-        // hyper reports the missed ping to the streams it fails; its dispatch task may end
-        // without saying so (when it sees the connection task end first), so a stream that
-        // learns it tells the requests after it.
-        if e.is_timeout() {
-            self.shared.ping_timed_out.store(true, Ordering::SeqCst);
-        }
-        let fault = if self.shared.ping_timed_out.load(Ordering::SeqCst) {
-            Fault::PingTimeout(self.shared.keep_alive_timeout.unwrap_or_default())
-        } else if refused::by_server(&e).is_some() {
-            Fault::Refused
-        } else {
-            Fault::of(&e, self.shared.driver.ended_with(), NO_HEAD_LIMITS)
-        };
-        Error::on_connection(fault, in_body, e).with_origin(&self.shared.origin)
-    }
-
-    /// Sorts a failure while a response body was read, as far as is known now.
-    pub(crate) fn classify_body(&self, e: Box<dyn std::error::Error + Send + Sync>) -> Error {
-        let fault = match e.downcast_ref::<hyper::Error>() {
-            Some(h) if h.is_timeout() || self.shared.ping_timed_out.load(Ordering::SeqCst) => {
-                self.shared.ping_timed_out.store(true, Ordering::SeqCst);
-                Fault::PingTimeout(self.shared.keep_alive_timeout.unwrap_or_default())
-            }
-            Some(h) => Fault::of(h, self.shared.driver.ended_with(), NO_HEAD_LIMITS),
-            None => io_kind(&*e).map_or(Fault::Other, Fault::of_io),
-        };
-        Error::on_connection(fault, true, e)
-    }
-
     /// The most streams the server lets this connection have open at once, as its latest
     /// `SETTINGS_MAX_CONCURRENT_STREAMS` says (until its first `SETTINGS` arrive, hyper's
     /// assumption of 100). It may change while the connection lives; 0 once the connection
     /// has ended.
     pub fn max_concurrent_streams(&self) -> usize {
-        let streams = &self.shared.streams;
+        let limit = |dispatch: &Option<Dispatch>| {
+            dispatch
+                .as_ref()
+                .map_or(0, Dispatch::current_max_send_streams)
+        };
         match self.shared.dispatch.try_lock() {
             Ok(dispatch) => {
-                let now = dispatch
-                    .as_ref()
-                    .map_or(0, Dispatch::current_max_send_streams);
-                streams.store(now, Ordering::Relaxed);
+                let now = limit(&dispatch);
+                self.shared.streams.store(now, Ordering::Relaxed);
                 now
             }
+            Err(TryLockError::Poisoned(dispatch)) => limit(&dispatch.into_inner()),
             // The driver task is polling it (every stream's end would wait for that poll, a
             // contended lock per request): the limit as it read it last.
-            Err(TryLockError::WouldBlock) => streams.load(Ordering::Relaxed),
-            Err(TryLockError::Poisoned(dispatch)) => {
-                let dispatch = dispatch.into_inner();
-                dispatch
-                    .as_ref()
-                    .map_or(0, Dispatch::current_max_send_streams)
-            }
+            Err(TryLockError::WouldBlock) => self.shared.streams.load(Ordering::Relaxed),
         }
     }
 
@@ -334,36 +293,6 @@ impl Http2Connection {
         &self.shared.origin
     }
 }
-
-/// What `pending` gives within `ENDING_POLLS` turns of the runtime, or `None`: a bounded wait
-/// for what the end of a dispatch task should bring at once (a send's answer, the end itself).
-async fn settled<F: Future + Unpin>(mut pending: F) -> Option<F::Output> {
-    for _ in 0..ENDING_POLLS {
-        if let Some(out) = future::poll_once(&mut pending).await {
-            return Some(out);
-        }
-        future::yield_now().await;
-    }
-    None
-}
-
-/// The cause of a request that its connection's end left unanswered.
-fn unanswered() -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::UnexpectedEof,
-        "the connection ended with no answer to the request",
-    )
-}
-
-/// How many times a failed stream lets the runtime run before it gives up waiting for the
-/// dispatch task to end and say why.
-const ENDING_POLLS: usize = 16;
-
-/// HTTP/2 has no head-size failure of hyper's own to sort: the limits only name themselves.
-const NO_HEAD_LIMITS: HeadLimits = HeadLimits {
-    max_head_size: 0,
-    max_headers: 0,
-};
 
 fn lock(dispatch: &Mutex<Option<Dispatch>>) -> std::sync::MutexGuard<'_, Option<Dispatch>> {
     dispatch.lock().unwrap_or_else(PoisonError::into_inner)
