@@ -43,6 +43,7 @@ pub mod pool_peers;
 pub mod recovery_manual;
 pub mod recovery_plan;
 pub mod recovery_real;
+pub mod recovery_report;
 pub mod recovery_server;
 pub mod report;
 #[cfg(feature = "peers")]

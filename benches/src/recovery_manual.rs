@@ -14,17 +14,20 @@
 //! Clients call in rounds, one call each every [`Plan::pause`] of manual time, one after the
 //! other.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, MutexGuard};
+mod clock;
+mod step;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fusebox_core::breaker::RecoveryGroup;
-use fusebox_core::rt::{BoxFuture, Clock, ManualClock};
+use fusebox_core::rt::Clock;
 use fusebox_http::{Client, FuseClient};
 use fusebox_tokio::TokioRuntime;
 
 use crate::recovery_plan::Plan;
 use crate::recovery_server::RecoveryServer;
+use clock::TrackedClock;
 
 /// The longest real time one call, or one wait for the woken work, may take.
 const REAL_LIMIT: Duration = Duration::from_secs(5);
@@ -92,17 +95,6 @@ enum Outcome {
     Good,
     Failed,
     Rejected,
-}
-
-/// One reading of what the woken work has done.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Reading {
-    answered: u64,
-    sent: u64,
-    pending: usize,
-    due: bool,
-    running: bool,
-    recoveries: u64,
 }
 
 impl<'a> Rig<'a> {
@@ -283,158 +275,5 @@ impl<'a> Rig<'a> {
             }
         }
         Ok(())
-    }
-
-    /// Steps the clock by `by`, with no calls.
-    async fn step_for(&self, by: Duration) -> Result<(), String> {
-        let until = self.clock.now() + by;
-        while self.clock.now() < until {
-            self.step().await?;
-        }
-        Ok(())
-    }
-
-    fn steps_per_pause(&self) -> u128 {
-        (self.plan.pause.as_nanos() / self.plan.step.as_nanos().max(1)).max(1)
-    }
-
-    /// Moves the clock one step; if that reached a deadline, waits for the woken work to be done.
-    async fn step(&self) -> Result<(), String> {
-        let to = self.clock.now() + self.plan.step;
-        let wakes = self.clock.earliest().is_some_and(|at| at <= to);
-        self.clock.manual.advance(self.plan.step);
-        if wakes {
-            self.settle().await?;
-        }
-        Ok(())
-    }
-
-    fn read(&self) -> Reading {
-        Reading {
-            answered: self.server.health_answered(),
-            sent: self.group.stats().probes_sent,
-            pending: self.clock.live(),
-            due: self
-                .clock
-                .earliest()
-                .is_some_and(|at| at <= self.clock.now()),
-            running: self.group.stats().recovering,
-            recoveries: self.group.stats().recoveries,
-        }
-    }
-
-    fn is_quiet(&self, r: Reading) -> bool {
-        !r.due && r.answered == r.sent && r.pending == self.idle_sleeps + usize::from(r.running)
-    }
-
-    /// Waits, in real time, until the clients and the recovery task are quiet (see the module's
-    /// documentation).
-    async fn settle(&self) -> Result<(), String> {
-        let deadline = Instant::now() + REAL_LIMIT;
-        loop {
-            let first = self.read();
-            if self.is_quiet(first) {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-                if self.read() == first {
-                    return Ok(());
-                }
-            } else {
-                tokio::task::yield_now().await;
-                std::thread::sleep(Duration::from_micros(100));
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "the woken work was not done within {REAL_LIMIT:?}: {:?}, {} idle sleeps",
-                    self.read(),
-                    self.idle_sleeps
-                ));
-            }
-        }
-    }
-
-    /// The sleeps pending once the client has been quiet a while: waits for the count to hold
-    /// for 20 ms (within 2 s).
-    async fn quiet_sleeps(&self) -> usize {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        let mut last = self.clock.live();
-        let mut held = Instant::now();
-        while Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-            let now = self.clock.live();
-            if now != last {
-                (last, held) = (now, Instant::now());
-            } else if held.elapsed() >= Duration::from_millis(20) && now > 0 {
-                break;
-            }
-        }
-        last
-    }
-}
-
-/// A [`ManualClock`] that knows the deadlines of the sleeps that exist: made by `sleep_until`
-/// and neither finished nor dropped. A sleep whose deadline has passed stays until the task
-/// waiting on it runs again, so "no sleep due" means no woken work is left unstarted.
-#[derive(Clone, Default)]
-struct TrackedClock {
-    manual: ManualClock,
-    live: Arc<Mutex<Live>>,
-}
-
-#[derive(Default)]
-struct Live {
-    next_id: u64,
-    deadlines: BTreeSet<(Instant, u64)>,
-}
-
-/// Removes its sleep from the live set when the sleep finishes or is dropped.
-struct LiveGuard {
-    live: Arc<Mutex<Live>>,
-    key: (Instant, u64),
-}
-
-impl Drop for LiveGuard {
-    fn drop(&mut self) {
-        lock(&self.live).deadlines.remove(&self.key);
-    }
-}
-
-fn lock(live: &Mutex<Live>) -> MutexGuard<'_, Live> {
-    live.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl TrackedClock {
-    /// The sleeps that exist.
-    fn live(&self) -> usize {
-        lock(&self.live).deadlines.len()
-    }
-
-    /// The earliest deadline of the sleeps that exist.
-    fn earliest(&self) -> Option<Instant> {
-        lock(&self.live).deadlines.first().map(|&(at, _)| at)
-    }
-}
-
-impl Clock for TrackedClock {
-    fn now(&self) -> Instant {
-        self.manual.now()
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
-        let key = {
-            let mut live = lock(&self.live);
-            live.next_id += 1;
-            let key = (deadline, live.next_id);
-            live.deadlines.insert(key);
-            key
-        };
-        let guard = LiveGuard {
-            live: self.live.clone(),
-            key,
-        };
-        let sleep = self.manual.sleep_until(deadline);
-        Box::pin(async move {
-            let _guard = guard;
-            sleep.await;
-        })
     }
 }
