@@ -1,5 +1,5 @@
 //! The report of `recovery_figures` as markdown: how the run was set up, then the figures'
-//! tables ([`tables`]) and the checks against what the plan predicts ([`checks`]).
+//! tables (`tables.rs`) and the checks against what the plan predicts (`checks.rs`).
 
 mod checks;
 mod tables;
