@@ -70,6 +70,8 @@
 //! [`Handle`]: tokio::runtime::Handle
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "hyper-io")]
+mod counted;
 mod error;
 mod io;
 mod runtime;

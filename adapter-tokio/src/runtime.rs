@@ -116,17 +116,45 @@ impl Spawner for TokioRuntime {
     }
 }
 
-impl Dial for TokioRuntime {
-    fn dial(&self, host: &str, port: u16) -> BoxFuture<'static, io::Result<BoxIo>> {
+impl TokioRuntime {
+    /// Connects to `host:port` with `TCP_NODELAY` set, on this runtime, and wraps the stream.
+    fn dial_with<T: Send + 'static>(
+        &self,
+        host: &str,
+        port: u16,
+        wrap: fn(TcpStream) -> T,
+    ) -> BoxFuture<'static, io::Result<T>> {
         let host = host.to_owned();
         Box::pin(InRuntime {
             handle: self.handle.clone(),
             future: async move {
                 let stream = TcpStream::connect((host.as_str(), port)).await?;
                 stream.set_nodelay(true)?;
-                Ok(Box::new(TokioIo::new(stream)) as BoxIo)
+                Ok(wrap(stream))
             },
         })
+    }
+}
+
+impl Dial for TokioRuntime {
+    fn dial(&self, host: &str, port: u16) -> BoxFuture<'static, io::Result<BoxIo>> {
+        self.dial_with(host, port, |stream| Box::new(TokioIo::new(stream)) as BoxIo)
+    }
+
+    /// hyper-util's `TokioIo` over the `TcpStream`: hyper reads into its own buffer, with no copy
+    /// and no zeroing (the `unsafe` this needs is hyper-util's).
+    #[cfg(feature = "hyper-io")]
+    fn dial_hyper(
+        &self,
+        host: &str,
+        port: u16,
+        traffic: std::sync::Arc<fusebox_core::rt::Traffic>,
+    ) -> Option<BoxFuture<'static, io::Result<fusebox_core::rt::BoxHyperIo>>> {
+        let dialing = self.dial_with(host, port, |stream| stream);
+        Some(Box::pin(async move {
+            let stream = crate::counted::Counted::new(dialing.await?, traffic);
+            Ok(Box::new(hyper_util::rt::TokioIo::new(stream)) as fusebox_core::rt::BoxHyperIo)
+        }))
     }
 }
 

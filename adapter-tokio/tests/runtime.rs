@@ -156,3 +156,42 @@ fn dial_and_sleep_work_from_another_executor() {
     });
     tokio_rt.block_on(server).unwrap();
 }
+
+/// `dial_hyper`'s stream speaks hyper's IO traits and counts what it moves, to the byte.
+#[cfg(feature = "hyper-io")]
+#[tokio::test]
+async fn dial_hyper_exchanges_bytes_through_hyper_and_counts_them() {
+    use std::future::poll_fn;
+    use std::pin::Pin;
+    use std::sync::Arc;
+
+    use fusebox_core::rt::Traffic;
+    use hyper::rt::{Read, ReadBuf, Write};
+
+    let rt = TokioRuntime::new();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(echo_once(listener));
+    let traffic = Arc::new(Traffic::default());
+    let dialing = rt.dial_hyper("127.0.0.1", port, traffic.clone()).unwrap();
+    let mut io = tokio::time::timeout(BOUND, dialing).await.unwrap().unwrap();
+    let n = poll_fn(|cx| Pin::new(&mut io).poll_write(cx, b"ping"))
+        .await
+        .unwrap();
+    assert_eq!((n, traffic.written(), traffic.read()), (4, 4, 0));
+    let mut got = Vec::new();
+    while got.len() < 4 {
+        let mut storage = [0u8; 16];
+        let mut buf = ReadBuf::new(&mut storage);
+        let read = poll_fn(|cx| Pin::new(&mut io).poll_read(cx, buf.unfilled()));
+        tokio::time::timeout(BOUND, read).await.unwrap().unwrap();
+        assert!(
+            !buf.filled().is_empty(),
+            "the server closed before answering"
+        );
+        got.extend_from_slice(buf.filled());
+    }
+    assert_eq!(got, b"pong");
+    assert_eq!((traffic.written(), traffic.read()), (4, 4));
+    server.await.unwrap();
+}

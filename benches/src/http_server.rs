@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
 use bytes::Bytes;
-use fusebox_http::conn::HyperIo;
 use futures_rustls::TlsAcceptor;
 use futures_rustls::rustls::ServerConfig;
 use futures_rustls::rustls::crypto::ring;
@@ -245,7 +244,7 @@ async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, accepts: A
                     else {
                         return;
                     };
-                    serve(HyperIo::new(stream), bodies).await;
+                    serve(smol_hyper::rt::FuturesIo::new(stream), bodies).await;
                 });
             }
         }

@@ -7,12 +7,13 @@ use std::time::Duration;
 use fusebox_core::Connect;
 #[cfg(any(feature = "tls", feature = "http2"))]
 use fusebox_core::rt::Clock;
-use fusebox_core::rt::{BoxIo, Dial, Runtime, Spawner};
+use fusebox_core::rt::{BoxHyperIo, Dial, Runtime, Spawner, Traffic};
 
 use crate::error::{ConnectError, HeadLimits, NoHttp2};
 use crate::http1::{ConnSettings, HttpConnection};
 #[cfg(feature = "http2")]
 use crate::http2::{Http2Config, Http2Connection};
+use crate::io;
 use crate::negotiate::Negotiated;
 use crate::origin::{Origin, Scheme};
 #[cfg(feature = "tls")]
@@ -70,7 +71,9 @@ pub struct Connector {
 
 /// A dialed stream, secured for an `https` origin, and what the server chose by ALPN.
 struct Opened {
-    io: BoxIo,
+    io: BoxHyperIo,
+    /// What `io` has read and written, counted below hyper.
+    traffic: Arc<Traffic>,
     /// `None` for plain TCP; else whether the server chose `h2`.
     #[cfg_attr(not(feature = "http2"), allow(dead_code))]
     chose_h2: Option<bool>,
@@ -219,80 +222,99 @@ impl Connector {
                 tracing::debug!(%origin, "http2 connection opened");
                 return Ok(Negotiated::Http2(conn));
             }
-            let mut conn = self.start_http1(opened.io, origin).await?;
+            let mut conn = self.start_http1(opened, origin).await?;
             conn.no_http2 = why.unwrap_or(NoHttp2::NotConfigured);
             return Ok(Negotiated::Http1(conn));
         }
         let opened = self.open(origin, false).await?;
-        let mut conn = self.start_http1(opened.io, origin).await?;
+        let mut conn = self.start_http1(opened, origin).await?;
         if !cfg!(feature = "http2") {
             conn.no_http2 = NoHttp2::FeatureOff;
         }
         Ok(Negotiated::Http1(conn))
     }
 
-    /// Starts HTTP/1.1 on `io`.
+    /// Starts HTTP/1.1 on the `opened` stream.
     async fn start_http1(
         &self,
-        io: BoxIo,
+        opened: Opened,
         origin: &Origin,
     ) -> Result<HttpConnection, ConnectError> {
-        let conn = HttpConnection::handshake(io, &*self.spawner, self.settings)
-            .await
-            .map_err(ConnectError::handshake)?;
+        let conn =
+            HttpConnection::handshake(opened.io, opened.traffic, &*self.spawner, self.settings)
+                .await
+                .map_err(ConnectError::handshake)?;
         tracing::debug!(%origin, "http connection opened");
         Ok(conn)
     }
 
     /// Dials `origin` and secures the stream of an `https` one, offering `h2` by ALPN if
     /// `offer_h2`.
-    #[cfg_attr(not(all(feature = "tls", feature = "http2")), allow(unused_variables))]
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
     async fn open(&self, origin: &Origin, offer_h2: bool) -> Result<Opened, ConnectError> {
         origin
             .check_supported()
             .map_err(ConnectError::unsupported)?;
-        #[cfg(feature = "tls")]
-        let started = self.connect_timeout.as_ref().map(|t| t.clock.now());
-        let dialed = self.dial.dial(origin.host(), origin.port()).await;
-        let opened = match (origin.scheme(), dialed) {
-            (Scheme::Http, Ok(io)) => Opened { io, chose_h2: None },
-            (Scheme::Http, Err(e)) => return Err(ConnectError::dial_to(e, origin.host())),
-            #[cfg(feature = "tls")]
-            (Scheme::Https, Ok(io)) => {
-                let limit = tls::HandshakeLimit {
-                    own: self.handshake_timeout.as_ref(),
-                    connect: self.connect_timeout.as_ref().zip(started),
-                };
-                #[cfg(feature = "http2")]
-                let config = if offer_h2 {
-                    self.tls.rustls_config_h2()
-                } else {
-                    self.tls.rustls_config()
-                };
-                #[cfg(not(feature = "http2"))]
-                let config = self.tls.rustls_config();
-                let secured = tls::handshake(config, io, origin.host(), limit).await?;
-                #[cfg(feature = "http2")]
-                let chose_h2 = secured.alpn.as_deref() == Some(tls::ALPN_H2);
-                #[cfg(not(feature = "http2"))]
-                let chose_h2 = false;
-                Opened {
-                    io: secured.io,
-                    chose_h2: Some(chose_h2),
-                }
+        let traffic = Arc::new(Traffic::default());
+        match origin.scheme() {
+            Scheme::Http => {
+                let io = io::dial_plain(&*self.dial, origin.host(), origin.port(), &traffic)
+                    .await
+                    .map_err(|e| ConnectError::dial_to(e, origin.host()))?;
+                Ok(Opened {
+                    io,
+                    traffic,
+                    chose_h2: None,
+                })
             }
             #[cfg(feature = "tls")]
-            (Scheme::Https, Err(e)) if crate::error::is_reset(e.kind()) => {
+            Scheme::Https => self.open_tls(origin, offer_h2, traffic).await,
+            #[cfg(not(feature = "tls"))]
+            Scheme::Https => unreachable!("refused by check_supported"),
+        }
+    }
+
+    /// Dials an `https` origin and runs the TLS handshake over the dialed stream.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(not(feature = "http2"), allow(unused_variables))]
+    async fn open_tls(
+        &self,
+        origin: &Origin,
+        offer_h2: bool,
+        traffic: Arc<Traffic>,
+    ) -> Result<Opened, ConnectError> {
+        let started = self.connect_timeout.as_ref().map(|t| t.clock.now());
+        let io = match self.dial.dial(origin.host(), origin.port()).await {
+            Ok(io) => io,
+            Err(e) if crate::error::is_reset(e.kind()) => {
                 // Accepted and reset before the handshake began: a handshake that broke off,
                 // as a reset a moment later would be.
                 return Err(ConnectError::tls(Box::new(e), None));
             }
-            #[cfg(feature = "tls")]
-            (Scheme::Https, Err(e)) => return Err(ConnectError::dial_to(e, origin.host())),
-            #[cfg(not(feature = "tls"))]
-            (Scheme::Https, _) => unreachable!("refused by check_supported"),
+            Err(e) => return Err(ConnectError::dial_to(e, origin.host())),
         };
-        Ok(opened)
+        let limit = tls::HandshakeLimit {
+            own: self.handshake_timeout.as_ref(),
+            connect: self.connect_timeout.as_ref().zip(started),
+        };
+        #[cfg(feature = "http2")]
+        let config = if offer_h2 {
+            self.tls.rustls_config_h2()
+        } else {
+            self.tls.rustls_config()
+        };
+        #[cfg(not(feature = "http2"))]
+        let config = self.tls.rustls_config();
+        let secured = tls::handshake(config, io, origin.host(), limit).await?;
+        #[cfg(feature = "http2")]
+        let chose_h2 = secured.alpn.as_deref() == Some(tls::ALPN_H2);
+        #[cfg(not(feature = "http2"))]
+        let chose_h2 = false;
+        Ok(Opened {
+            io: io::bridge(secured.io, traffic.clone()),
+            traffic,
+            chose_h2: Some(chose_h2),
+        })
     }
 }
 

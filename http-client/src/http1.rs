@@ -7,7 +7,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fusebox_core::rt::{BoxIo, Spawner};
+use fusebox_core::rt::{BoxHyperIo, Spawner, Traffic};
 use fusebox_core::{Connection, Hangup};
 use futures_lite::future;
 use http::header::{CONNECTION, HeaderMap, HeaderName};
@@ -18,8 +18,7 @@ use hyper::client::conn::http1;
 use crate::Error;
 use crate::driver::{DoneOnDrop, DriverState};
 use crate::error::{Fault, HeadLimits, NoHttp2, io_kind};
-use crate::io::HyperIo;
-use crate::meter::{Metered, Traffic};
+use crate::meter::Mark;
 
 /// The `Keep-Alive` header (RFC 9112 obsoletes it, but servers still send it).
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
@@ -89,14 +88,14 @@ pub(crate) enum SendError {
 }
 
 impl HttpConnection {
-    /// Performs the HTTP/1.1 handshake on `io` and spawns the connection driver on `spawner`.
+    /// Performs the HTTP/1.1 handshake on `io`, whose bytes are counted into `traffic`, and
+    /// spawns the connection driver on `spawner`.
     pub(crate) async fn handshake(
-        io: BoxIo,
+        io: BoxHyperIo,
+        traffic: Arc<Traffic>,
         spawner: &dyn Spawner,
         settings: ConnSettings,
     ) -> Result<HttpConnection, hyper::Error> {
-        let traffic = Arc::new(Traffic::default());
-        let io = HyperIo::new(Metered::new(io, traffic.clone()));
         let (sender, driver) = http1::Builder::new()
             .max_headers(settings.limits.max_headers)
             .max_header_size(settings.limits.max_head_size)
@@ -132,7 +131,7 @@ impl HttpConnection {
         &mut self,
         req: Request<ReqBody>,
     ) -> Result<Response<Incoming>, SendError> {
-        let mark = self.traffic.mark();
+        let mark = Mark::of(&self.traffic);
         // After a response, the driver needs a moment to be ready for the next request; waiting
         // here keeps a healthy connection from being mistaken for a closed one.
         if let Err(e) = self.sender.ready().await {
@@ -159,7 +158,7 @@ impl HttpConnection {
                     let fault = (self.driver.ended_with()).map_or(Fault::Incomplete, Fault::of_io);
                     return Err(SendError::Failed {
                         error: Error::on_connection(fault, false, untaken()),
-                        written: mark.written_since(self.traffic.mark()),
+                        written: mark.written_since(Mark::of(&self.traffic)),
                         answered: false,
                     });
                 }
@@ -173,7 +172,7 @@ impl HttpConnection {
                 match unsent {
                     Some(req) => Err(SendError::NotSent(Box::new(req), error)),
                     None => {
-                        let now = self.traffic.mark();
+                        let now = Mark::of(&self.traffic);
                         Err(SendError::Failed {
                             error,
                             written: mark.written_since(now),

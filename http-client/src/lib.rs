@@ -14,7 +14,6 @@
 //!   service's health path answer again.
 //! - [`conn::Connector`] and [`conn::HttpConnection`]: the factory and the connection, for pools of
 //!   your own.
-//! - [`conn::HyperIo`]: the safe adapter from futures-io streams to hyper's IO traits.
 //! - `tls` (feature `tls`, on by default): the TLS settings of `https` origins.
 //!
 //! ```
@@ -136,14 +135,12 @@ pub use retry::Retryable;
 
 /// The pieces of the client for a pool of one's own: a `Pool<Origin, Connector>` holds the
 /// same [`HttpConnection`](conn::HttpConnection)s a [`Client`] keeps (see
-/// [`Connector`](conn::Connector) for an example), and [`HyperIo`](conn::HyperIo) runs hyper
-/// over any runtime-neutral stream. A [`Client`] needs none of them.
+/// [`Connector`](conn::Connector) for an example). A [`Client`] needs none of them.
 pub mod conn {
     pub use crate::connector::Connector;
     pub use crate::http1::HttpConnection;
     #[cfg(feature = "http2")]
     pub use crate::http2::{Http2Config, Http2ConfigBuilder, Http2Connection};
-    pub use crate::io::HyperIo;
     pub use crate::negotiate::Negotiated;
 }
 
@@ -158,6 +155,7 @@ mod tests {
     #[test]
     fn public_types_are_send_and_sync() {
         fn assert_send_sync<T: Send + Sync + 'static>() {}
+        fn assert_send<T: Send + 'static>() {}
         assert_send_sync::<crate::Client>();
         assert_send_sync::<crate::Builder>();
         assert_send_sync::<crate::FuseClient>();
@@ -185,7 +183,5 @@ mod tests {
             assert_send_sync::<crate::tls::Certificate>();
             assert_send_sync::<crate::tls::Identity>();
         }
-        fn assert_send<T: Send + 'static>() {}
-        assert_send::<crate::conn::HyperIo<fusebox_core::rt::BoxIo>>();
     }
 }

@@ -4,17 +4,10 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 
+use fusebox_core::rt::Traffic;
 use futures_lite::io::{AsyncRead, AsyncWrite};
-
-/// Bytes read from and written to one connection so far.
-#[derive(Debug, Default)]
-pub(crate) struct Traffic {
-    read: AtomicU64,
-    written: AtomicU64,
-}
 
 /// A reading of a [`Traffic`], to compare with a later one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,16 +16,15 @@ pub(crate) struct Mark {
     written: u64,
 }
 
-impl Traffic {
-    pub(crate) fn mark(&self) -> Mark {
+impl Mark {
+    /// What `traffic` has counted so far.
+    pub(crate) fn of(traffic: &Traffic) -> Mark {
         Mark {
-            read: self.read.load(Ordering::Acquire),
-            written: self.written.load(Ordering::Acquire),
+            read: traffic.read(),
+            written: traffic.written(),
         }
     }
-}
 
-impl Mark {
     /// Whether anything was read since `self`.
     pub(crate) fn read_since(self, now: Mark) -> bool {
         now.read != self.read
@@ -65,7 +57,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Metered<T> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let n = ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
-        this.traffic.read.fetch_add(n as u64, Ordering::Release);
+        this.traffic.add_read(n);
         Poll::Ready(Ok(n))
     }
 }
@@ -78,7 +70,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Metered<T> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let n = ready!(Pin::new(&mut this.inner).poll_write(cx, buf))?;
-        this.traffic.written.fetch_add(n as u64, Ordering::Release);
+        this.traffic.add_written(n);
         Poll::Ready(Ok(n))
     }
 
@@ -89,7 +81,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Metered<T> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let n = ready!(Pin::new(&mut this.inner).poll_write_vectored(cx, bufs))?;
-        this.traffic.written.fetch_add(n as u64, Ordering::Release);
+        this.traffic.add_written(n);
         Poll::Ready(Ok(n))
     }
 
@@ -113,18 +105,18 @@ mod tests {
     fn reads_and_writes_are_counted() {
         let traffic = Arc::new(Traffic::default());
         let mut io = Metered::new(Cursor::new(b"hello".to_vec()), traffic.clone());
-        let start = traffic.mark();
+        let start = Mark::of(&traffic);
         let mut buf = [0u8; 3];
         block_on(io.read(&mut buf)).unwrap();
-        let after_read = traffic.mark();
+        let after_read = Mark::of(&traffic);
         assert!(start.read_since(after_read) && !start.written_since(after_read));
         block_on(io.write_all(b"xy")).unwrap();
-        let after_write = traffic.mark();
+        let after_write = Mark::of(&traffic);
         assert!(after_read.written_since(after_write) && !after_read.read_since(after_write));
         // End of stream moves nothing.
         let mut rest = Vec::new();
         block_on(io.read_to_end(&mut rest)).unwrap();
-        let end = traffic.mark();
-        assert!(!end.read_since(traffic.mark()));
+        let end = Mark::of(&traffic);
+        assert!(!end.read_since(Mark::of(&traffic)));
     }
 }

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use fusebox_core::rt::Spawner;
-use fusebox_http::conn::HyperIo;
 use fusebox_smol::SmolRuntime;
 use http::header::HOST;
 use http::{HeaderValue, Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
+use smol_hyper::rt::FuturesIo;
 
 use super::client::host_header;
 use super::{Target, Urls};
@@ -22,7 +22,7 @@ enum Dialer {
     /// `tokio::net::TcpStream` through hyper-util's `TokioIo`, which reads into hyper's buffer
     /// without a copy; the driver on `tokio::spawn`.
     Tokio,
-    /// `smol::net::TcpStream` through fusebox's [`HyperIo`], as fusebox on smol reads; the
+    /// `smol::net::TcpStream` through smol-hyper's `FuturesIo`, as fusebox on smol reads; the
     /// driver on the runtime's executor.
     Smol(SmolRuntime),
 }
@@ -114,7 +114,7 @@ impl Bare {
                     .await
                     .map_err(connect_failed)?;
                 stream.set_nodelay(true).map_err(connect_failed)?;
-                let (sender, conn) = handshake(HyperIo::new(stream)).await?;
+                let (sender, conn) = handshake(FuturesIo::new(stream)).await?;
                 rt.spawn(Box::pin(async move {
                     let _ = conn.await;
                 }));

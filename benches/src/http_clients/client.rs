@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use fusebox_core::rt::Dial;
-use fusebox_http::conn::HyperIo;
 use fusebox_http::{Client, FuseClient};
 use fusebox_smol::SmolRuntime;
 use fusebox_tokio::TokioRuntime;
@@ -187,11 +186,14 @@ impl BenchClient {
                 (status, body.len())
             }
             BenchClient::Unpooled(rt, urls, host) => {
+                // The stream fusebox's connector takes for a plain origin on tokio.
+                let traffic = std::sync::Arc::default();
                 let io = rt
-                    .dial(&urls.host, urls.port)
+                    .dial_hyper(&urls.host, urls.port, traffic)
+                    .ok_or("fusebox-tokio has no dial_hyper: feature hyper-io is off")?
                     .await
                     .map_err(|e| format!("dial: {e}"))?;
-                unpooled_get(HyperIo::new(io), host.clone(), target).await?
+                unpooled_get(io, host.clone(), target).await?
             }
             BenchClient::UnpooledTls(tls) => {
                 let io = tls
@@ -204,7 +206,7 @@ impl BenchClient {
                     .connect(tls.name.clone(), io)
                     .await
                     .map_err(|e| format!("TLS handshake: {e}"))?;
-                unpooled_get(HyperIo::new(io), tls.host.clone(), target).await?
+                unpooled_get(smol_hyper::rt::FuturesIo::new(io), tls.host.clone(), target).await?
             }
             BenchClient::Bare(bare) => bare.get(target).await?,
         };
@@ -244,12 +246,12 @@ pub(super) fn host_header(urls: &Urls) -> Result<HeaderValue, String> {
 /// One request on a connection of its own, just dialed (and for HTTPS, TLS-handshaken):
 /// hyper's handshake, send, read, close.
 async fn unpooled_get<T>(
-    io: HyperIo<T>,
+    io: T,
     host: HeaderValue,
     target: Target,
 ) -> Result<(StatusCode, usize), String>
 where
-    T: futures_lite::io::AsyncRead + futures_lite::io::AsyncWrite + Unpin + Send + 'static,
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
         .await

@@ -55,9 +55,9 @@ pub enum Kind {
     HyperUtil,
     /// reqwest's async client, on tokio.
     Reqwest,
-    /// A new TCP connection per request: fusebox-tokio's dialer, fusebox's [`HyperIo`] and a
-    /// hyper HTTP/1.1 handshake (what fusebox's `Connector` does for an `http` origin), one
-    /// request, then the connection is closed. No pool.
+    /// A new TCP connection per request: fusebox-tokio's `dial_hyper` (hyper-util's `TokioIo`)
+    /// and a hyper HTTP/1.1 handshake (what fusebox's `Connector` does for an `http` origin),
+    /// one request, then the connection is closed. No pool.
     Unpooled,
     /// Bare hyper on tokio, the floor fusebox on tokio is measured against: hyper's
     /// `client::conn::http1` over one kept-alive `tokio::net::TcpStream` (`TCP_NODELAY`)
@@ -66,7 +66,8 @@ pub enum Kind {
     BareTokio,
     /// Bare hyper on smol, the floor fusebox on smol is measured against: hyper's
     /// `client::conn::http1` over one kept-alive `smol::net::TcpStream` (`TCP_NODELAY`) through
-    /// fusebox's [`HyperIo`], its driver on the same executor; no pool, no timeout.
+    /// smol-hyper's `FuturesIo` (as fusebox on smol reads), its driver on the same executor; no
+    /// pool, no timeout.
     BareSmol,
     /// fusebox's pooled [`Client`] on tokio, over HTTPS, trusting only the bench's CA.
     FuseboxHttps,

@@ -9,6 +9,8 @@
 //! drive the pool's reaper and the breaker's recovery by hand, with no real sleep (see
 //! `ManualSpawner`'s example).
 
+#[cfg(feature = "hyper-io")]
+mod hyper_io;
 #[cfg(feature = "test-util")]
 mod manual;
 #[cfg(feature = "test-util")]
@@ -16,6 +18,8 @@ mod spawner;
 #[cfg(all(test, feature = "test-util"))]
 mod tests;
 
+#[cfg(feature = "hyper-io")]
+pub use hyper_io::{BoxHyperIo, HyperIo, Traffic};
 #[cfg(feature = "test-util")]
 pub use manual::ManualClock;
 #[cfg(feature = "test-util")]
@@ -94,6 +98,30 @@ pub trait Dial: Send + Sync + 'static {
     ///
     /// The IO error of resolution, or of the last address tried.
     fn dial(&self, host: &str, port: u16) -> BoxFuture<'static, io::Result<BoxIo>>;
+
+    /// Opens the same TCP stream as [`dial`](Dial::dial), but as one that hyper reads straight
+    /// into its own buffer (feature `hyper-io`), or `None` if this dialer has no such stream. The
+    /// stream counts every byte it reads and writes into `traffic`.
+    ///
+    /// fusebox-http dials plain-TCP origins through this method first: on `None` it reads
+    /// [`dial`](Dial::dial)'s futures-io stream through a bridge that must initialise hyper's
+    /// buffer before each read, since a safe futures-io read needs initialised memory. The tokio
+    /// adapter returns `Some` (hyper-util's `TokioIo` over its `TcpStream`). See [`HyperIo`] for
+    /// why this sits in the core.
+    ///
+    /// # Errors
+    ///
+    /// As [`dial`](Dial::dial).
+    #[cfg(feature = "hyper-io")]
+    fn dial_hyper(
+        &self,
+        host: &str,
+        port: u16,
+        traffic: std::sync::Arc<Traffic>,
+    ) -> Option<BoxFuture<'static, io::Result<BoxHyperIo>>> {
+        let _ = (host, port, traffic);
+        None
+    }
 }
 
 /// A runtime bundle: [`Clock`], [`Spawner`] and [`Dial`] in one cheaply cloned value.

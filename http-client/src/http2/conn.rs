@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::task::Poll;
 use std::time::Duration;
 
-use fusebox_core::rt::{BoxIo, Clock, Spawner};
+use fusebox_core::rt::{BoxHyperIo, Clock, Spawner};
 use fusebox_core::{Connection, Hangup};
 use futures_lite::future;
 use http::header::HOST;
@@ -23,14 +23,13 @@ use super::settings::Http2Config;
 use crate::driver::{DoneOnDrop, DriverState};
 use crate::error::{Fault, io_kind};
 use crate::http1::SendError;
-use crate::io::HyperIo;
 use crate::{Error, Origin, RequestBody};
 use failure::{settled, unanswered};
 
 mod failure;
 
 /// hyper's connection task: it takes requests from the senders and opens their streams.
-type Dispatch = http2::Connection<HyperIo<BoxIo>, RequestBody, SpawnerExecutor>;
+type Dispatch = http2::Connection<BoxHyperIo, RequestBody, SpawnerExecutor>;
 
 /// An HTTP/2 client connection: hyper's request sender, its dispatch task running on the
 /// runtime's [`Spawner`] and its keep-alive pings timed on the client's [`Clock`].
@@ -75,7 +74,7 @@ impl Http2Connection {
     /// Starts HTTP/2 (the client preface and `SETTINGS`) on `io` and spawns hyper's dispatch
     /// task on `spawner`; hyper spawns its connection and stream tasks there too.
     pub(crate) async fn handshake(
-        io: BoxIo,
+        io: BoxHyperIo,
         origin: &Origin,
         spawner: Arc<dyn Spawner>,
         clock: Arc<dyn Clock>,
@@ -90,7 +89,7 @@ impl Http2Connection {
                 .keep_alive_timeout(ka.timeout)
                 .keep_alive_while_idle(ka.while_idle);
         }
-        let (sender, dispatch) = builder.handshake(HyperIo::new(io)).await?;
+        let (sender, dispatch) = builder.handshake(io).await?;
         let shared = Arc::new(Shared {
             driver: Arc::new(DriverState::default()),
             streams: Arc::new(AtomicUsize::new(dispatch.current_max_send_streams())),

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod dial_path;
 mod keep_alive;
 mod pool_timeout;
 mod reuse;

@@ -19,12 +19,12 @@
 //! - reqwest without default features (no TLS, no HTTP/2, no system proxy),
 //!   `pool_max_idle_per_host(8)`, on tokio;
 //! - *unpooled*, the seed's "before": a new TCP connection per request, dialed by
-//!   fusebox-tokio, through fusebox's `HyperIo` and a hyper HTTP/1.1 handshake (what fusebox's
+//!   fusebox-tokio's `dial_hyper`, and a hyper HTTP/1.1 handshake (what fusebox's
 //!   `Connector` does for each connection), one request, then closed; on tokio.
 //! - *bare hyper*, the floor for fusebox on each runtime (one-task workloads only): hyper's
 //!   `client::conn::http1` over one kept-alive TCP stream, no pool; on tokio over
 //!   `tokio::net::TcpStream` through hyper-util's `TokioIo` (hyper reads into its own buffer),
-//!   on smol over `smol::net::TcpStream` through fusebox's `HyperIo`.
+//!   on smol over `smol::net::TcpStream` through smol-hyper's `FuturesIo`, as fusebox on smol.
 //!
 //! Over HTTPS, against a second port of the same server that serves the same routes over TLS
 //! (rustls, ring provider; a certificate for 127.0.0.1 issued at startup by a certificate

@@ -83,8 +83,8 @@ pub(super) fn print_report(
          they need (connections column); neither has a request timeout by default"
     );
     println!(
-        "- unpooled (the seed's \"before\"): per request, fusebox-tokio's dialer, fusebox's \
-         `HyperIo` and a raw hyper HTTP/1.1 handshake (what fusebox's `Connector` does per \
+        "- unpooled (the seed's \"before\"): per request, fusebox-tokio's `dial_hyper` \
+         (hyper-util's `TokioIo`) and a raw hyper HTTP/1.1 handshake (what fusebox's `Connector` does per \
          connection, without the pool), one request, then the connection is dropped"
     );
     println!(
@@ -92,7 +92,7 @@ pub(super) fn print_report(
          (`TCP_NODELAY`), no pool and no timeout, one-task workloads only: what the runtime and \
          hyper allow without fusebox; on tokio a `tokio::net::TcpStream` through hyper-util's \
          `TokioIo` (hyper reads into its own buffer), its driver on `tokio::spawn`; on smol a \
-         `smol::net::TcpStream` through fusebox's `HyperIo`, as fusebox on smol reads, its \
+         `smol::net::TcpStream` through smol-hyper's `FuturesIo`, as fusebox on smol reads, its \
          driver on the same executor"
     );
     println!(
