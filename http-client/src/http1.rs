@@ -16,6 +16,7 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1;
 
 use crate::Error;
+use crate::connector::DEFAULT_MAX_HEADERS;
 use crate::driver::{DoneOnDrop, DriverState};
 use crate::error::{Fault, HeadLimits, NoHttp2, io_kind};
 use crate::meter::Mark;
@@ -96,11 +97,15 @@ impl HttpConnection {
         spawner: &dyn Spawner,
         settings: ConnSettings,
     ) -> Result<HttpConnection, hyper::Error> {
-        let (sender, driver) = http1::Builder::new()
-            .max_headers(settings.limits.max_headers)
-            .max_header_size(settings.limits.max_head_size)
-            .handshake::<_, ReqBody>(io)
-            .await?;
+        let mut builder = http1::Builder::new();
+        builder.max_header_size(settings.limits.max_head_size);
+        // With a header count set, even its default, hyper fills and moves a vector of that many
+        // entries for every response head it parses (1.6% of the client's CPU on small
+        // requests); left unset, it parses into an array on the stack.
+        if settings.limits.max_headers != DEFAULT_MAX_HEADERS {
+            builder.max_headers(settings.limits.max_headers);
+        }
+        let (sender, driver) = builder.handshake::<_, ReqBody>(io).await?;
         let state = Arc::new(DriverState::default());
         let done = DoneOnDrop(state.clone());
         spawner.spawn(Box::pin(async move {
