@@ -22,7 +22,8 @@ use crate::{TokioIo, TryCurrentError};
 ///   made on the runtime of the handle.
 /// - Tasks are spawned on the runtime of the handle and detached.
 /// - The dialer opens a [`tokio::net::TcpStream`] with `TCP_NODELAY` set and hands it out in a
-///   [`TokioIo`]. The futures it returns (and the sleeps) may be polled from any thread, inside a
+///   [`TokioIo`]; with feature `hyper-io` (on by default), `dial_hyper` hands it out in
+///   hyper-util's `TokioIo` instead, which hyper reads into its own buffer with no copy. The futures it returns (and the sleeps) may be polled from any thread, inside a
 ///   tokio runtime or not, as long as the runtime is alive.
 ///
 /// Cloning is cheap: clones share the runtime.
@@ -117,12 +118,12 @@ impl Spawner for TokioRuntime {
 }
 
 impl TokioRuntime {
-    /// Connects to `host:port` with `TCP_NODELAY` set, on this runtime, and wraps the stream.
-    fn dial_with<T: Send + 'static>(
+    /// Connects to `host:port` on this runtime with `TCP_NODELAY` set, and wraps the stream.
+    fn dial_with<T: 'static>(
         &self,
         host: &str,
         port: u16,
-        wrap: fn(TcpStream) -> T,
+        wrap: impl FnOnce(TcpStream) -> T + Send + 'static,
     ) -> BoxFuture<'static, io::Result<T>> {
         let host = host.to_owned();
         Box::pin(InRuntime {
@@ -150,10 +151,9 @@ impl Dial for TokioRuntime {
         port: u16,
         traffic: std::sync::Arc<fusebox_core::rt::Traffic>,
     ) -> Option<BoxFuture<'static, io::Result<fusebox_core::rt::BoxHyperIo>>> {
-        let dialing = self.dial_with(host, port, |stream| stream);
-        Some(Box::pin(async move {
-            let stream = crate::counted::Counted::new(dialing.await?, traffic);
-            Ok(Box::new(hyper_util::rt::TokioIo::new(stream)) as fusebox_core::rt::BoxHyperIo)
+        Some(self.dial_with(host, port, |stream| {
+            let counted = crate::counted::Counted::new(stream, traffic);
+            Box::new(hyper_util::rt::TokioIo::new(counted)) as fusebox_core::rt::BoxHyperIo
         }))
     }
 }
