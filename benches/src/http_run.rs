@@ -29,8 +29,10 @@ pub enum Workload {
     /// One task, `GET /big` (1 MiB) in a loop.
     Big,
     /// One task, `GET /small` in a loop over HTTPS (the server's HTTPS port); only the HTTPS
-    /// clients run it, and only it.
+    /// clients run it, and the one below.
     Https,
+    /// One task, `GET /big` (1 MiB) in a loop over HTTPS.
+    HttpsBig,
 }
 
 /// How many tasks the concurrent workload runs.
@@ -38,36 +40,39 @@ pub const CONCURRENT_TASKS: usize = 64;
 
 impl Workload {
     /// Every workload, in the order of the table.
-    pub const ALL: [Workload; 4] = [
+    pub const ALL: [Workload; 5] = [
         Workload::Sequential,
         Workload::Concurrent,
         Workload::Big,
         Workload::Https,
+        Workload::HttpsBig,
     ];
 
     /// How many tasks send requests at once.
     pub fn tasks(self) -> usize {
         match self {
             Workload::Concurrent => CONCURRENT_TASKS,
-            Workload::Sequential | Workload::Big | Workload::Https => 1,
+            Workload::Sequential | Workload::Big | Workload::Https | Workload::HttpsBig => 1,
         }
     }
 
     /// What every request asks for.
     pub fn target(self) -> Target {
         match self {
-            Workload::Big => Target::Big,
+            Workload::Big | Workload::HttpsBig => Target::Big,
             Workload::Sequential | Workload::Concurrent | Workload::Https => Target::Small,
         }
     }
 
-    /// A short name for the command line: `sequential`, `concurrent`, `big`, `https`.
+    /// A short name for the command line: `sequential`, `concurrent`, `big`, `https`,
+    /// `https-big`.
     pub fn id(self) -> &'static str {
         match self {
             Workload::Sequential => "sequential",
             Workload::Concurrent => "concurrent",
             Workload::Big => "big",
             Workload::Https => "https",
+            Workload::HttpsBig => "https-big",
         }
     }
 
@@ -78,12 +83,13 @@ impl Workload {
             Workload::Concurrent => "64 tasks, GET 100 B",
             Workload::Big => "sequential GET, 1 MiB",
             Workload::Https => "sequential GET, 100 B, HTTPS",
+            Workload::HttpsBig => "sequential GET, 1 MiB, HTTPS",
         }
     }
 
     /// Whether the workload runs over HTTPS.
     pub fn is_https(self) -> bool {
-        self == Workload::Https
+        matches!(self, Workload::Https | Workload::HttpsBig)
     }
 
     /// Whether `kind` runs this workload: the HTTPS clients run the HTTPS workload, the others

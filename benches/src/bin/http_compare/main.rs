@@ -108,8 +108,8 @@ const USAGE: &str = "usage: http_compare [--quick] [--svg PATH] [--clients ID,..
                      clients: fusebox-tokio fuse-tokio bare-tokio fusebox-smol fuse-smol bare-smol \
                      hyper-util reqwest unpooled fusebox-https unpooled-https \
                      fusebox-h2 fusebox-h1 hyper-util-h2 reqwest-h2\n\
-                     workloads: sequential concurrent big https h2\n\
-                     (the https workload runs only the -https clients, h2 only the -h2 and -h1 \
+                     workloads: sequential concurrent big https https-big h2\n\
+                     (the https workloads run only the -https clients, h2 only the -h2 and -h1 \
                      ones, the others only the rest)\n\
                      (--clients and --workloads run a subset, to profile one client)";
 
