@@ -35,6 +35,8 @@ pub mod http_cpu;
 pub mod http_run;
 #[cfg(feature = "peers")]
 pub mod http_server;
+#[cfg(feature = "peers")]
+pub mod http_workload;
 pub mod machine;
 #[cfg(feature = "peers")]
 pub mod pool_chart;
