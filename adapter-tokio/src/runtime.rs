@@ -23,8 +23,9 @@ use crate::{TokioIo, TryCurrentError};
 /// - Tasks are spawned on the runtime of the handle and detached.
 /// - The dialer opens a [`tokio::net::TcpStream`] with `TCP_NODELAY` set and hands it out in a
 ///   [`TokioIo`]; with feature `hyper-io` (on by default), `dial_hyper` hands it out in
-///   hyper-util's `TokioIo` instead, which hyper reads into its own buffer with no copy. The futures it returns (and the sleeps) may be polled from any thread, inside a
-///   tokio runtime or not, as long as the runtime is alive.
+///   hyper-util's `TokioIo` instead, which hyper reads into its own buffer with no copy. The
+///   futures it returns (and the sleeps) may be polled from any thread, inside a tokio runtime or
+///   not, as long as the runtime is alive.
 ///
 /// Cloning is cheap: clones share the runtime.
 ///

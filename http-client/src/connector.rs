@@ -258,7 +258,7 @@ impl Connector {
         let traffic = Arc::new(Traffic::default());
         match origin.scheme() {
             Scheme::Http => {
-                let io = io::dial_plain(&*self.dial, origin.host(), origin.port(), &traffic)
+                let io = io::dial_plain(&*self.dial, origin.host(), origin.port(), traffic.clone())
                     .await
                     .map_err(|e| ConnectError::dial_to(e, origin.host()))?;
                 Ok(Opened {

@@ -25,11 +25,11 @@ pub(crate) async fn dial_plain(
     dial: &dyn Dial,
     host: &str,
     port: u16,
-    traffic: &Arc<Traffic>,
+    traffic: Arc<Traffic>,
 ) -> io::Result<BoxHyperIo> {
     match dial.dial_hyper(host, port, traffic.clone()) {
         Some(direct) => direct.await,
-        None => Ok(bridge(dial.dial(host, port).await?, traffic.clone())),
+        None => Ok(bridge(dial.dial(host, port).await?, traffic)),
     }
 }
 

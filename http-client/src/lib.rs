@@ -14,13 +14,13 @@
 //!   service's health path answer again.
 //! - [`conn::Connector`] and [`conn::HttpConnection`]: the factory and the connection, for pools of
 //!   your own.
+//! - `tls` (feature `tls`, on by default): the TLS settings of `https` origins.
 //!
 //! Reads: for a plain `http` origin, hyper reads straight into its own buffer when the dialer
 //! offers such a stream ([`Dial::dial_hyper`](fusebox_core::rt::Dial::dial_hyper); fusebox-tokio
 //! does, with hyper-util's `TokioIo`). Every other stream (smol's, TLS, a dialer of your own) is
 //! a futures-io one and reaches hyper through smol-hyper's `FuturesIo`, which zeroes the part of
 //! hyper's buffer a read may fill before reading into it.
-//! - `tls` (feature `tls`, on by default): the TLS settings of `https` origins.
 //!
 //! ```
 //! use fusebox_http::Client;
