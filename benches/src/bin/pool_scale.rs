@@ -1,7 +1,7 @@
 //! The pool at scale: what an operation costs as keys, idle connections and waiters grow.
 //!
 //! Run with `cargo run --release -p fusebox-benches --features peers --bin pool_scale
-//! [-- --quick]`.
+//! [-- --quick] [--rows 1,5]`; `--rows` runs only the rows named.
 //!
 //! # Workload
 //!
@@ -42,16 +42,20 @@ use fusebox_benches::scale::{Plan, acquire, handoff, latency, parallel, reaper};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        [] => false,
-        ["--quick"] => true,
+    let (quick, rows) = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => (false, None),
+        ["--quick"] => (true, None),
+        ["--rows", rows] => (false, Some(rows.to_owned())),
+        ["--quick", "--rows", rows] => (true, Some(rows.to_owned())),
         ["--probe", name, n] => return probe(name, n),
         ["--ticks", n] => return ticks(n),
         _ => {
-            eprintln!("usage: pool_scale [--quick | --ticks N]");
+            eprintln!("usage: pool_scale [--quick] [--rows 1,5] | --ticks N");
             return ExitCode::from(2);
         }
     };
+    // Rows by number, all when none are named: `--rows 1,5` for a quicker look at two.
+    let wanted = |row: char| rows.as_ref().is_none_or(|rows| rows.contains(row));
     let plan = Plan::new(quick);
     let started = Instant::now();
     let title = if plan.quick { " (quick)" } else { "" };
@@ -67,13 +71,20 @@ fn main() -> ExitCode {
         plan.ticks,
         plan.tick_pools,
     );
-    acquire::keys_row(&plan);
-    handoff::handoff_row(&plan);
-    reaper::tick_row(&plan);
-    latency::latency_row(&plan);
-    acquire::evicting_row(&plan);
-    parallel::parallel_row(&plan);
-    memory::memory_row();
+    let all: [(char, &dyn Fn()); 7] = [
+        ('1', &|| acquire::keys_row(&plan)),
+        ('2', &|| handoff::handoff_row(&plan)),
+        ('3', &|| reaper::tick_row(&plan)),
+        ('4', &|| latency::latency_row(&plan)),
+        ('5', &|| acquire::evicting_row(&plan)),
+        ('6', &|| parallel::parallel_row(&plan)),
+        ('7', &memory::memory_row),
+    ];
+    for (row, run) in all {
+        if wanted(row) {
+            run();
+        }
+    }
     let flags = if plan.quick { " -- --quick" } else { "" };
     println!(
         "Run time: {:.0} s; load average at the end: {} (the two cores may be shared). Command: \

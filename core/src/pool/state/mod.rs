@@ -170,7 +170,10 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             return Checkout::Closed;
         }
         let k = self.key_id(key);
-        self.keys[k].multiplexed |= shared;
+        if shared {
+            // Written only when set: most checkouts need not touch the key's cold lines.
+            self.keys[k].multiplexed = true;
+        }
         let limits = self.limits;
         let ks = &mut self.keys[k];
         // Waiters already queued for this key go first: a newcomer never overtakes them.
@@ -178,7 +181,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             if !ks.shared.is_empty()
                 && let Some(stream) = self.free_stream(k)
             {
-                self.keys[k].counts.reused += 1;
+                self.keys[k].reused += 1;
                 return Checkout::Stream(k, stream);
             }
             let mut freed = false;
@@ -222,7 +225,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         let ks = &mut self.keys[k];
         ks.busy -= 1;
         // Its checkout counted a reuse; it served nothing.
-        ks.counts.reused -= 1;
+        ks.reused -= 1;
         ks.counts.count_closed(why);
         // `None`: a failed asynchronous check consumed it.
         fx.close.extend(conn);
@@ -254,7 +257,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         let ks = &mut self.keys[k];
         while let Some(idle) = ks.idle.pop_back() {
             if !idle.is_expired(now) {
-                ks.counts.reused += 1;
+                ks.reused += 1;
                 if idle.mux.is_none() {
                     ks.busy += 1;
                     return Some(Checkout::Reuse(k, idle));

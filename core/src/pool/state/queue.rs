@@ -14,11 +14,15 @@ pub(super) struct Link {
 }
 
 /// A FIFO of waiter ids whose links live in the waiters themselves.
+///
+/// The length first: it is what every checkout and return reads, and `KeyState` places it last
+/// in the line it keeps for them.
 #[derive(Debug, Clone, Copy, Default)]
+#[repr(C)]
 pub(super) struct Queue {
+    len: usize,
     head: Option<WaiterId>,
     tail: Option<WaiterId>,
-    len: usize,
 }
 
 impl Queue {

@@ -137,7 +137,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
             self.forget_due(k);
             let ks = self.keys.remove(k);
             self.index.remove(&ks.key);
-            self.retired += ks.counts;
+            self.retired += ks.counts();
         }
     }
 }

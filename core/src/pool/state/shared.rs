@@ -267,7 +267,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         fx: &mut Effects<C>,
     ) -> Option<C> {
         // Its checkout counted a reuse; it served nothing.
-        self.keys[k].counts.reused -= 1;
+        self.keys[k].reused -= 1;
         self.stream_back(k, id, handle, Back::Retire(Retired::Spent(why)), now, fx)
     }
 

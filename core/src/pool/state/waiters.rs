@@ -113,11 +113,11 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
                 let ks = &mut self.keys[k];
                 ks.busy -= 1;
                 // Its grant counted a reuse; it served nothing.
-                ks.counts.reused -= 1;
+                ks.reused -= 1;
                 self.place(k, idle, fx);
             }
             Grant::Stream(s) => {
-                self.keys[k].counts.reused -= 1;
+                self.keys[k].reused -= 1;
                 return self.stream_back(k, s.id, s.handle, Back::Unused, now, fx);
             }
             Grant::Slot => {
@@ -166,7 +166,7 @@ impl<K: Eq + Hash + Clone, C> State<K, C> {
         let waiter = self.waiters.remove(w);
         self.count_wait(&waiter, self.clock.unwrap_or(waiter.started));
         if let Grant::Conn(_) | Grant::Stream(_) = grant {
-            self.keys[waiter.key].counts.reused += 1;
+            self.keys[waiter.key].reused += 1;
         }
         fx.extend_wake(waiter.cell.fill(grant, waiter.key));
         self.spares.keep(waiter.cell);
