@@ -18,6 +18,7 @@ use http::{Method, Request, Uri};
 use crate::body::Deadline;
 use crate::builder::Builder;
 use crate::conn::Connector;
+use crate::origin::LastOrigin;
 use crate::prepare::prepare;
 use crate::span;
 use crate::{Error, Origin, RequestBody, RequestBuilder, Response};
@@ -108,6 +109,8 @@ pub(crate) struct Inner {
     pub(crate) max_attempts: usize,
     /// Requests sent again after meeting a closed keep-alive connection.
     pub(crate) retries: AtomicU64,
+    /// The origin of the last request, reused by the next one to the same origin.
+    pub(crate) last_origin: LastOrigin,
 }
 
 impl Client {
@@ -283,10 +286,11 @@ pub(crate) async fn send_timed<C: Borrow<Client>, B: Into<RequestBody>>(
     breaker: Option<&str>,
 ) -> (Result<Response, Error>, Option<Instant>) {
     let this = client.borrow();
-    let (origin, req, own) = match prepare(req, &this.inner.default_headers) {
-        Ok(prepared) => prepared,
-        Err(e) => return (Err(e), None),
-    };
+    let (origin, req, own) =
+        match prepare(req, &this.inner.default_headers, &this.inner.last_origin) {
+            Ok(prepared) => prepared,
+            Err(e) => return (Err(e), None),
+        };
     let span = span::request(req.method(), &origin, breaker);
     let (limit, per_request) = match own {
         Some(own) => (own.0, true),

@@ -7,6 +7,7 @@ use http::uri::PathAndQuery;
 use http::{Request, Uri, Version};
 
 use crate::error::NoHttp2;
+use crate::origin::LastOrigin;
 use crate::request::Timeout;
 use crate::{Error, Origin, RequestBody};
 
@@ -16,9 +17,10 @@ use crate::{Error, Origin, RequestBody};
 pub(crate) fn prepare<B: Into<RequestBody>>(
     req: Request<B>,
     defaults: &HeaderMap,
+    last: &LastOrigin,
 ) -> Result<(Origin, Request<RequestBody>, Option<Timeout>), Error> {
     let (mut parts, body) = req.into_parts();
-    let origin = Origin::from_uri(&parts.uri).map_err(Error::invalid_uri)?;
+    let origin = last.of(&parts.uri).map_err(Error::invalid_uri)?;
     origin.check_supported().map_err(Error::invalid_uri)?;
     // An HTTP/2 request goes to the pool, whose connection says whether it speaks it.
     if parts.version == Version::HTTP_2 && cfg!(not(feature = "http2")) {
@@ -56,8 +58,10 @@ pub(crate) fn to_http1<B>(req: &mut Request<B>, origin: &Origin) {
             .unwrap_or_else(|| PathAndQuery::from_static("/"));
         *req.uri_mut() = Uri::from(path);
     }
-    if !req.headers().contains_key(HOST) {
-        req.headers_mut().insert(HOST, origin.host_header());
+    if !req.headers().contains_key(HOST)
+        && let Some(host) = origin.host_header()
+    {
+        req.headers_mut().insert(HOST, host);
     }
 }
 
@@ -67,7 +71,7 @@ mod tests {
 
     /// `prepare`, then `to_http1`, as an HTTP/1.1 connection sends it.
     fn http1(req: Request<&'static str>) -> (Origin, Request<RequestBody>) {
-        let (origin, mut req, _) = prepare(req, &HeaderMap::new()).unwrap();
+        let (origin, mut req, _) = prepare(req, &HeaderMap::new(), &LastOrigin::default()).unwrap();
         to_http1(&mut req, &origin);
         (origin, req)
     }
@@ -77,7 +81,7 @@ mod tests {
         let req = Request::post("http://Example.com:8080/a/b?c=d")
             .body("x")
             .unwrap();
-        let (origin, req, _) = prepare(req, &HeaderMap::new()).unwrap();
+        let (origin, req, _) = prepare(req, &HeaderMap::new(), &LastOrigin::default()).unwrap();
         assert_eq!(origin.to_string(), "http://example.com:8080");
         assert_eq!(req.uri(), "http://Example.com:8080/a/b?c=d");
         assert!(!req.headers().contains_key(HOST));
@@ -122,18 +126,24 @@ mod tests {
             .header("user-agent", "mine")
             .body(())
             .unwrap();
-        let (_, req, _) = prepare(req, &defaults).unwrap();
+        let (_, req, _) = prepare(req, &defaults, &LastOrigin::default()).unwrap();
         assert_eq!(req.headers()["user-agent"], "mine");
         assert_eq!(req.headers().get_all("accept").iter().count(), 2);
     }
 
     #[test]
     fn relative_and_unknown_scheme_uris_are_refused() {
-        let e = prepare(Request::get("/path").body("").unwrap(), &HeaderMap::new()).unwrap_err();
+        let e = prepare(
+            Request::get("/path").body("").unwrap(),
+            &HeaderMap::new(),
+            &LastOrigin::default(),
+        )
+        .unwrap_err();
         assert!(e.is_invalid_uri());
         let e = prepare(
             Request::get("ftp://example.com/").body("").unwrap(),
             &HeaderMap::new(),
+            &LastOrigin::default(),
         )
         .unwrap_err();
         assert!(e.is_invalid_uri());
@@ -159,6 +169,7 @@ mod tests {
         let e = prepare(
             Request::get("https://example.com/").body("").unwrap(),
             &HeaderMap::new(),
+            &LastOrigin::default(),
         )
         .unwrap_err();
         assert!(e.is_invalid_uri() && !e.is_connect());
@@ -175,7 +186,7 @@ mod tests {
             .version(Version::HTTP_2)
             .body("")
             .unwrap();
-        let prepared = prepare(req, &HeaderMap::new());
+        let prepared = prepare(req, &HeaderMap::new(), &LastOrigin::default());
         if cfg!(feature = "http2") {
             // The connection the pool hands out says whether it speaks HTTP/2.
             assert_eq!(prepared.unwrap().1.version(), Version::HTTP_2);
@@ -195,7 +206,7 @@ mod tests {
             .body("")
             .unwrap();
         assert!(
-            prepare(req, &HeaderMap::new())
+            prepare(req, &HeaderMap::new(), &LastOrigin::default())
                 .unwrap_err()
                 .is_invalid_request()
         );

@@ -15,6 +15,7 @@ use crate::conn::Connector;
 use crate::connector::{DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_HEADERS};
 #[cfg(feature = "http2")]
 use crate::http2::{Http2Config, Http2ConfigBuilder};
+use crate::origin::LastOrigin;
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
 
@@ -372,6 +373,7 @@ impl Builder {
             default_headers,
             max_attempts: self.max_per_host + 1,
             retries: AtomicU64::new(0),
+            last_origin: LastOrigin::default(),
         }))
     }
 }

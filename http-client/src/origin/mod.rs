@@ -1,12 +1,17 @@
 //! [`Origin`]: the pool key of an HTTP connection, scheme + host + port.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 use std::sync::Arc;
 
 use http::HeaderValue;
 use http::Uri;
+
+mod cache;
+pub(crate) use cache::LastOrigin;
 
 /// The scheme of an [`Origin`]: plain HTTP, or HTTP over TLS.
 ///
@@ -74,11 +79,48 @@ impl fmt::Display for Scheme {
 /// ```
 ///
 /// Cheap to clone: the host is shared, so a clone bumps a reference count and allocates nothing.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct Origin {
     scheme: Scheme,
-    host: Arc<str>,
+    host: Arc<Host>,
     port: u16,
+}
+
+/// An origin's host, shared by its clones, with the `Host` header that requests to it carry
+/// (made once: a client that sends to one origin reuses its `Origin`, see `cache.rs`).
+struct Host {
+    name: Box<str>,
+    /// `None` for a name no header may carry, which only [`Origin::new`] accepts (a `Uri`'s
+    /// host is always a valid header value).
+    header: Option<HeaderValue>,
+}
+
+impl PartialEq for Origin {
+    fn eq(&self, other: &Origin) -> bool {
+        self.scheme == other.scheme
+            && self.port == other.port
+            && (Arc::ptr_eq(&self.host, &other.host) || self.host.name == other.host.name)
+    }
+}
+
+impl Eq for Origin {}
+
+impl Hash for Origin {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.scheme.hash(state);
+        self.host.name.hash(state);
+        self.port.hash(state);
+    }
+}
+
+impl fmt::Debug for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Origin")
+            .field("scheme", &self.scheme)
+            .field("host", &self.host.name)
+            .field("port", &self.port)
+            .finish()
+    }
 }
 
 impl Origin {
@@ -88,13 +130,17 @@ impl Origin {
             .strip_prefix('[')
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
-        // One allocation, the shared host, unless it must be lower-cased first.
-        let host: Arc<str> = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        let name: Box<str> = if host.bytes().any(|b| b.is_ascii_uppercase()) {
             host.to_ascii_lowercase().into()
         } else {
             host.into()
         };
-        Origin { scheme, host, port }
+        let header = host_header(scheme, &name, port);
+        Origin {
+            scheme,
+            host: Arc::new(Host { name, header }),
+            port,
+        }
     }
 
     /// The origin of an absolute URI such as `http://host:8080/path`.
@@ -132,7 +178,7 @@ impl Origin {
 
     /// The host: a lower-case name, or an IP literal without brackets.
     pub fn host(&self) -> &str {
-        &self.host
+        &self.host.name
     }
 
     /// The port.
@@ -162,23 +208,33 @@ impl Origin {
 
     /// The value of the `Host` header for requests to this origin: the host, bracketed if IPv6,
     /// with the port unless it is the scheme's default.
-    pub(crate) fn host_header(&self) -> HeaderValue {
-        let host = self.bracketed_host();
-        let value = if self.port == self.scheme.default_port() {
-            host.into_owned()
-        } else {
-            format!("{host}:{}", self.port)
-        };
-        HeaderValue::from_str(&value).expect("a host parsed from a URI is a valid header value")
+    pub(crate) fn host_header(&self) -> Option<HeaderValue> {
+        self.host.header.clone()
     }
 
-    fn bracketed_host(&self) -> std::borrow::Cow<'_, str> {
-        if self.host.contains(':') {
-            format!("[{}]", self.host).into()
-        } else {
-            (&*self.host).into()
-        }
+    fn bracketed_host(&self) -> Cow<'_, str> {
+        bracketed(&self.host.name)
     }
+}
+
+/// A host as written in a URI: an IPv6 literal in brackets.
+fn bracketed(host: &str) -> Cow<'_, str> {
+    if host.contains(':') {
+        format!("[{host}]").into()
+    } else {
+        host.into()
+    }
+}
+
+/// The `Host` header's value for `host` (lower case, without brackets) and `port`.
+fn host_header(scheme: Scheme, host: &str, port: u16) -> Option<HeaderValue> {
+    let host = bracketed(host);
+    let value = if port == scheme.default_port() {
+        HeaderValue::from_str(&host)
+    } else {
+        HeaderValue::from_str(&format!("{host}:{port}"))
+    };
+    value.ok()
 }
 
 impl fmt::Display for Origin {
@@ -284,120 +340,4 @@ impl StdError for OriginError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn origin(s: &str) -> Origin {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn default_and_explicit_ports() {
-        assert_eq!(origin("http://a.example/").port(), 80);
-        assert_eq!(origin("http://a.example:8080/x").port(), 8080);
-        assert_eq!(origin("HTTP://a.example").scheme(), Scheme::Http);
-        assert_eq!(origin("https://a.example/").port(), 443);
-        assert_eq!(origin("HTTPS://a.example:8443").port(), 8443);
-        assert_eq!(origin("https://a.example").scheme(), Scheme::Https);
-    }
-
-    #[test]
-    fn the_scheme_is_part_of_the_key() {
-        let plain = origin("http://a.example:8443");
-        let secure = origin("https://a.example:8443");
-        assert_eq!((plain.host(), plain.port()), (secure.host(), secure.port()));
-        assert_ne!(plain, secure);
-        assert_eq!(secure.to_string(), "https://a.example:8443");
-        assert_eq!(origin("https://a.example").host_header(), "a.example");
-        assert_eq!(origin("https://a.example:80").host_header(), "a.example:80");
-    }
-
-    #[test]
-    fn https_needs_the_tls_feature() {
-        let checked = origin("https://a.example").check_supported();
-        if cfg!(feature = "tls") {
-            assert!(checked.is_ok());
-        } else {
-            assert!(matches!(checked, Err(OriginError::TlsDisabled)));
-        }
-        assert!(origin("http://a.example").check_supported().is_ok());
-    }
-
-    #[test]
-    fn host_is_case_insensitive_and_path_is_ignored() {
-        assert_eq!(
-            origin("http://A.Example/one"),
-            origin("http://a.example/two?x")
-        );
-        assert_ne!(origin("http://a.example"), origin("http://a.example:81"));
-        assert_ne!(origin("http://localhost:80"), origin("http://127.0.0.1:80"));
-    }
-
-    #[test]
-    fn ipv6_literals_lose_their_brackets_but_keep_them_in_text() {
-        let o = origin("http://[::1]:8080/");
-        assert_eq!(o.host(), "::1");
-        assert_eq!(o.to_string(), "http://[::1]:8080");
-        assert_eq!(o.host_header(), "[::1]:8080");
-    }
-
-    #[test]
-    fn host_header_omits_the_default_port() {
-        assert_eq!(origin("http://a.example/").host_header(), "a.example");
-        assert_eq!(
-            origin("http://a.example:8080/").host_header(),
-            "a.example:8080"
-        );
-    }
-
-    #[test]
-    fn ports_out_of_range_are_refused_by_name() {
-        for (uri, port) in [
-            ("http://127.0.0.1:99999/", "99999"),
-            ("http://127.0.0.1:65536/", "65536"),
-            ("http://127.0.0.1:4294967376/", "4294967376"),
-            ("http://127.0.0.1:0/", "0"),
-            ("http://[::1]:70000/", "70000"),
-            ("http://user@a.example:00/", "00"),
-        ] {
-            match uri.parse::<Origin>() {
-                Err(OriginError::InvalidPort(p)) => assert_eq!(&*p, port, "{uri}"),
-                other => panic!("{uri}: {other:?}"),
-            }
-        }
-        let e = "http://a.example:65536/".parse::<Origin>().unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "the port \"65536\" is not a port number: use a port from 1 to 65535, or none for \
-             the scheme's default"
-        );
-        assert_eq!(origin("http://a.example:65535/").port(), 65535);
-        assert_eq!(origin("http://a.example:1").port(), 1);
-        assert_eq!(origin("http://a.example:/").port(), 80);
-        assert_eq!(origin("http://[::1]/").port(), 80);
-        assert_eq!(origin("http://[::1]:0081/").port(), 81);
-    }
-
-    #[test]
-    fn clones_share_the_host() {
-        let a = origin("http://a.example:8080");
-        let b = a.clone();
-        assert!(Arc::ptr_eq(&a.host, &b.host));
-    }
-
-    #[test]
-    fn unusable_uris_are_typed_errors() {
-        assert!(matches!(
-            "/just/a/path".parse::<Origin>(),
-            Err(OriginError::MissingScheme)
-        ));
-        assert!(matches!(
-            "ftp://a.example/".parse::<Origin>(),
-            Err(OriginError::UnsupportedScheme(s)) if &*s == "ftp"
-        ));
-        assert!(matches!(
-            "http://exa mple".parse::<Origin>(),
-            Err(OriginError::InvalidUri(_))
-        ));
-    }
-}
+mod tests;
