@@ -1,6 +1,11 @@
 //! The client's last origin, so that a run of requests to one origin parses its URI's authority,
 //! allocates its host and writes its `Host` header once, not once per request.
+//!
+//! Kept per thread: requests on two cores that shared one lock and one origin (whose reference
+//! count every clone and drop changes) made HTTP/2 with 64 tasks 7% slower than reading the
+//! origin anew each time.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use http::Uri;
@@ -8,9 +13,27 @@ use http::uri::{Authority, Scheme as UriScheme};
 
 use super::{Origin, OriginError};
 
-/// The origin of the client's last request, with the scheme and authority it was read from.
+/// How many threads keep an origin of their own; more share one by their number.
+const SLOTS: usize = 8;
+
+/// The origin of the last request of each thread, by the thread's number.
 #[derive(Default)]
-pub(crate) struct LastOrigin(Mutex<Option<(UriScheme, Authority, Origin)>>);
+pub(crate) struct LastOrigin(Box<[Slot; SLOTS]>);
+
+/// The origin of a thread's last request, with the scheme and authority it was read from, on
+/// cache lines of its own.
+#[derive(Default)]
+#[repr(align(128))]
+struct Slot(Mutex<Option<(UriScheme, Authority, Origin)>>);
+
+/// This thread's slot number, drawn once.
+fn thread_number() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static NUMBER: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SLOTS;
+    }
+    NUMBER.with(|n| *n)
+}
 
 impl LastOrigin {
     /// The origin of `uri`, as [`Origin::from_uri`] reads it: the last one when `uri` writes
@@ -34,7 +57,7 @@ impl LastOrigin {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(UriScheme, Authority, Origin)>> {
         // Nothing panics while it is held but a clone; a poisoned cache is still a right one.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        (self.0[thread_number()].0.lock()).unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -97,5 +120,21 @@ mod tests {
         assert!(last.lock().is_none());
         let ok = last.of(&uri("http://a.example:80/")).unwrap();
         assert_eq!(ok.port(), 80);
+    }
+
+    #[test]
+    fn threads_keep_origins_of_their_own() {
+        let last = LastOrigin::default();
+        let here = last.of(&uri("http://a.example/")).unwrap();
+        let mine = thread_number();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let there = last.of(&uri("http://a.example/")).unwrap();
+                assert_eq!(there, here);
+                // Threads whose numbers meet share a slot (numbers wrap at `SLOTS`).
+                let shared = thread_number() == mine;
+                assert_eq!(Arc::ptr_eq(&there.host, &here.host), shared);
+            });
+        });
     }
 }
