@@ -1,9 +1,9 @@
 //! The client's last origin, so that a run of requests to one origin parses its URI's authority,
 //! allocates its host and writes its `Host` header once, not once per request.
 //!
-//! Kept per thread: requests on two cores that shared one lock and one origin (whose reference
-//! count every clone and drop changes) made HTTP/2 with 64 tasks 7% slower than reading the
-//! origin anew each time.
+//! Kept per thread, so that requests on two cores share neither a lock nor one origin's reference
+//! count (which every clone and drop changes): with one cache for all threads, HTTP/2 with 64 tasks
+//! ran at 0.87-0.88 of hyper-util in two A/B runs, against 0.93-0.96 reading the origin anew.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -44,14 +44,15 @@ impl LastOrigin {
         let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
             return Origin::from_uri(uri);
         };
-        if let Some((s, a, origin)) = &*self.lock()
+        let mut last = self.lock();
+        if let Some((s, a, origin)) = &*last
             && s == scheme
             && a.as_str() == authority.as_str()
         {
             return Ok(origin.clone());
         }
         let origin = Origin::from_uri(uri)?;
-        *self.lock() = Some((scheme.clone(), authority.clone(), origin.clone()));
+        *last = Some((scheme.clone(), authority.clone(), origin.clone()));
         Ok(origin)
     }
 

@@ -198,12 +198,7 @@ impl Origin {
     /// port unless it is the scheme's default (as the `Host` header has it).
     #[cfg_attr(not(feature = "http2"), allow(dead_code))]
     pub(crate) fn authority(&self) -> String {
-        let host = self.bracketed_host();
-        if self.port == self.scheme.default_port() {
-            host.into_owned()
-        } else {
-            format!("{host}:{}", self.port)
-        }
+        authority(self.scheme, &self.host.name, self.port).into_owned()
     }
 
     /// The value of the `Host` header for requests to this origin: the host, bracketed if IPv6,
@@ -226,15 +221,20 @@ fn bracketed(host: &str) -> Cow<'_, str> {
     }
 }
 
-/// The `Host` header's value for `host` (lower case, without brackets) and `port`.
-fn host_header(scheme: Scheme, host: &str, port: u16) -> Option<HeaderValue> {
+/// The authority for `host` (lower case, without brackets) and `port`: the host, bracketed if
+/// IPv6, and the port unless it is the scheme's default; also the `Host` header's value.
+fn authority(scheme: Scheme, host: &str, port: u16) -> Cow<'_, str> {
     let host = bracketed(host);
-    let value = if port == scheme.default_port() {
-        HeaderValue::from_str(&host)
+    if port == scheme.default_port() {
+        host
     } else {
-        HeaderValue::from_str(&format!("{host}:{port}"))
-    };
-    value.ok()
+        format!("{host}:{port}").into()
+    }
+}
+
+/// The `Host` header's value for `host` and `port`, if the host can be one.
+fn host_header(scheme: Scheme, host: &str, port: u16) -> Option<HeaderValue> {
+    HeaderValue::from_str(&authority(scheme, host, port)).ok()
 }
 
 impl fmt::Display for Origin {
